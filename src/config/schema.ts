@@ -1,0 +1,232 @@
+import { z } from 'zod';
+import { LOG_LEVELS } from '../core/logger.js';
+
+/** Instance names (`main`, `eu`, `outlet`): lower-case, digits, dash, underscore. */
+const instanceName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,49}$/, 'instance names use a-z, 0-9, "-" and "_" (max 50)');
+const port = z.number().int().min(0).max(65535);
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`);
+
+/** Retry policy (exponential backoff with jitter and a cap). */
+export const retrySchema = z.strictObject({
+  /** Attempts in total before an event is dead-lettered. */
+  retries: z.number().int().min(1).max(100).default(8),
+  /** First delay in ms. */
+  initialDelayMs: z.number().int().min(1).default(200),
+  /** Largest delay in ms. */
+  maxDelayMs: z.number().int().min(1).default(30_000),
+  /** Growth factor per attempt. */
+  factor: z.number().min(1).default(2),
+});
+
+/** One Shopify store (Admin GraphQL API + webhooks). */
+export const shopifyInstanceSchema = z.strictObject({
+  /** The shop's domain, e.g. `acme.myshopify.com`. */
+  shop: z.string().min(1),
+  /** Base URL of the Admin API host; defaults to `https://<shop>`. Point it at a simulator to rehearse. */
+  url: url(['http:', 'https:']).optional(),
+  /** Admin API version (pinned; quarterly). */
+  apiVersion: z.string().regex(/^\d{4}-(01|04|07|10)$/, 'must be a quarterly version like 2026-04').default('2026-04'),
+  /** Admin API access token (secret; prefer SYNCCTL_SOURCES__SHOPIFY__<NAME>__ACCESS_TOKEN). */
+  accessToken: z.string().min(1),
+  /** App client secret used to verify webhook HMACs (secret). */
+  clientSecret: z.string().min(1),
+  /** Location whose stock syncctl manages (GID); defaults to the shop's first location. */
+  locationId: z.string().optional(),
+  /** Plan, used to model the cost bucket before the first response tells us. */
+  plan: z.enum(['standard', 'advanced', 'plus', 'enterprise']).default('standard'),
+  /** Units to keep back from what this channel shows (stock buffer). */
+  buffer: z.number().int().min(0).default(0),
+  /** Incremental poll interval in seconds (safety net behind webhooks). */
+  pollIntervalSeconds: z.number().int().min(1).default(60),
+});
+
+/** One WooCommerce site (REST API wc/v3 + webhooks). */
+export const wooInstanceSchema = z.strictObject({
+  /** The site URL, e.g. `https://outlet.example.com`. */
+  url: url(['http:', 'https:']),
+  /** REST consumer key (`ck_...`). */
+  consumerKey: z.string().min(1),
+  /** REST consumer secret (`cs_...`, secret). */
+  consumerSecret: z.string().min(1),
+  /** Secret set on the webhooks syncctl creates, used to verify their signatures (secret). */
+  webhookSecret: z.string().min(1),
+  /** Requests in flight at once (Woo hosts have few PHP workers). */
+  concurrency: z.number().int().min(1).max(16).default(2),
+  /** Units to keep back from what this channel shows (stock buffer). */
+  buffer: z.number().int().min(0).default(0),
+  /** Incremental poll interval in seconds. */
+  pollIntervalSeconds: z.number().int().min(1).default(60),
+  /** Re-enable or re-create disabled/missing webhooks automatically. */
+  repairWebhooks: z.boolean().default(true),
+});
+
+/** The ERP database captured by Debezium (change data capture) and written by the ERP writer. */
+export const erpSchema = z.strictObject({
+  /** Connection URL of the ERP PostgreSQL database. */
+  databaseUrl: url(['postgres:', 'postgresql:']),
+  /** Debezium topic prefix (`topic.prefix`). */
+  topicPrefix: z.string().min(1).default('erp'),
+  /** Replication slot name. */
+  slotName: z.string().regex(/^[a-z0-9_]+$/).default('syncctl_erp'),
+  /** Publication name. */
+  publicationName: z.string().regex(/^[a-z0-9_]+$/).default('syncctl_erp'),
+  /** Debezium snapshot mode. */
+  snapshotMode: z.enum(['initial', 'no_data', 'when_needed', 'never', 'always', 'initial_only']).default('initial'),
+  /** Debezium poll interval (sets CDC latency). */
+  pollIntervalMs: z.number().int().min(1).default(25),
+  /** Tables (schema.table) captured, and how their columns map to products, stock and orders. */
+  tables: z
+    .strictObject({
+      products: z.string().default('public.items'),
+      stock: z.string().default('public.stock_levels'),
+      orders: z.string().default('public.sales_orders'),
+      orderLines: z.string().default('public.sales_order_lines'),
+    })
+    .prefault({}),
+});
+
+/** Kafka topics and client. */
+export const kafkaSchema = z.strictObject({
+  /** Bootstrap brokers, `host:port`. */
+  brokers: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port')).min(1).default(['127.0.0.1:29092']),
+  /** Client id sent to the brokers. */
+  clientId: z.string().default('syncctl'),
+  /** Prefix of every topic syncctl creates (`<prefix>.raw.shopify`, `<prefix>.canonical`...). */
+  topicPrefix: z.string().regex(/^[A-Za-z0-9._-]+$/).default('syncctl'),
+  /** Partitions of the topics syncctl creates. */
+  partitions: z.number().int().min(1).max(1000).default(4),
+  /** Replication factor of the topics syncctl creates. */
+  replicationFactor: z.number().int().min(1).default(1),
+  /** Connection timeout in ms. */
+  connectionTimeoutMs: z.number().int().min(100).default(3000),
+});
+
+/** The whole configuration of syncctl. */
+export const configSchema = z.strictObject({
+  /** PostgreSQL holding syncctl's durable state. */
+  database: z
+    .strictObject({
+      /** Connection URL; the database is created by `syncctl init-db` if missing. */
+      url: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/syncctl'),
+      /** Schema holding syncctl's tables. */
+      schema: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('public'),
+      /** Connections in the pool. */
+      poolSize: z.number().int().min(1).max(200).default(10),
+      /** Statement timeout in ms (0 = none). */
+      statementTimeoutMs: z.number().int().min(0).default(30_000),
+    })
+    .prefault({}),
+  kafka: kafkaSchema.prefault({}),
+  /** Redis caching hot sync state. */
+  redis: z
+    .strictObject({
+      /** Connection URL. */
+      url: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379/0'),
+      /** Prefix of every key syncctl writes. */
+      keyPrefix: z.string().default('syncctl:'),
+      /** TTL of cached state in seconds. */
+      ttlSeconds: z.number().int().min(1).default(3600),
+    })
+    .prefault({}),
+  /** HTTP listeners of the daemon. */
+  http: z
+    .strictObject({
+      /** Address the webhook intake and health endpoints bind to. */
+      host: z.string().default('127.0.0.1'),
+      /** Port of the webhook intake (`/webhooks/...`), `/metrics`, `/healthz`, `/readyz`. */
+      port: port.default(28700),
+      /** Largest accepted webhook body in bytes (413 beyond). */
+      bodyLimitBytes: z.number().int().min(1024).default(1_048_576),
+      /** Public base URL the platforms deliver webhooks to (defaults to http://host:port). */
+      publicUrl: url(['http:', 'https:']).optional(),
+    })
+    .prefault({}),
+  /** The sources and targets, by platform and instance name. */
+  sources: z
+    .strictObject({
+      shopify: z.record(instanceName, shopifyInstanceSchema).default({}),
+      woocommerce: z.record(instanceName, wooInstanceSchema).default({}),
+      erp: erpSchema.optional(),
+    })
+    .prefault({}),
+  /** Sync rules. */
+  sync: z
+    .strictObject({
+      /** Stock authority: `erp`, a channel `platform:instance`, or `peer` (no authority). */
+      authority: z.string().regex(/^(erp|peer|(shopify|woocommerce):[a-z0-9_-]+)$/).default('erp'),
+      /** Window in seconds within which different edits of one field count as a conflict. */
+      conflictWindowSeconds: z.number().int().min(0).default(300),
+      /** Policy per catalog field. */
+      fieldPolicies: z
+        .record(z.string(), z.union([z.enum(['last-writer-wins', 'manual']), z.string().regex(/^priority:.+$/)]))
+        .default({ price: 'last-writer-wins', title: 'last-writer-wins', status: 'last-writer-wins' }),
+    })
+    .prefault({}),
+  /** How SKUs are matched across platforms. */
+  identity: z
+    .strictObject({
+      sku: z.strictObject({ trim: z.boolean().default(true), case: z.enum(['preserve', 'upper', 'lower']).default('upper') }).prefault({}),
+    })
+    .prefault({}),
+  /** The transformation stage. */
+  transform: z.strictObject({ runner: z.enum(['embedded', 'flink']).default('embedded') }).prefault({}),
+  retry: retrySchema.prefault({}),
+  /** Batching of Kafka and database work. */
+  batching: z
+    .strictObject({
+      /** Largest batch of events handled in one database transaction. */
+      maxBatchSize: z.number().int().min(1).max(10_000).default(500),
+      /** Longest wait to fill a batch, in ms. */
+      lingerMs: z.number().int().min(0).default(5),
+    })
+    .prefault({}),
+  /** Logging (structured JSON on stderr). */
+  logging: z
+    .strictObject({
+      level: z.enum(LOG_LEVELS).default('info'),
+      /** Per-component levels, e.g. `{ kafka: warn }`. */
+      components: z.record(z.string(), z.enum(LOG_LEVELS)).default({}),
+      /** A YAML file with `level` and `components` (relative to the config file); keys here win. */
+      file: z.string().optional(),
+    })
+    .prefault({}),
+  /** The local stack started by `syncctl stack up`. */
+  stack: z
+    .strictObject({
+      /** Where jars, data and logs of the local stack live (relative paths are from the project root). */
+      dir: z.string().default('.stack'),
+      kafka: z
+        .strictObject({
+          port: port.default(29092),
+          controllerPort: port.default(29093),
+          heapMb: z.number().int().min(128).default(512),
+        })
+        .prefault({}),
+      connect: z.strictObject({ port: port.default(28083), heapMb: z.number().int().min(128).default(512) }).prefault({}),
+      flink: z
+        .strictObject({
+          restPort: port.default(28081),
+          gatewayPort: port.default(28082),
+          rpcPort: port.default(26123),
+        })
+        .prefault({}),
+      /** Start PostgreSQL/Redis with the machine's commands when they are down. */
+      manageServices: z.boolean().default(true),
+    })
+    .prefault({}),
+});
+
+/** The validated configuration. */
+export type SyncConfig = z.infer<typeof configSchema>;
+/** The configuration as written in a file (before defaults). */
+export type SyncConfigInput = z.input<typeof configSchema>;
+export type ShopifyInstanceConfig = z.infer<typeof shopifyInstanceSchema>;
+export type WooInstanceConfig = z.infer<typeof wooInstanceSchema>;
+export type ErpConfig = z.infer<typeof erpSchema>;

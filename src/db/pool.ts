@@ -1,0 +1,70 @@
+import pg from 'pg';
+import { ServiceUnavailableError } from '../core/errors.js';
+import { getLogger } from '../core/logger.js';
+import { redactUrl } from '../config/redact.js';
+
+/** Settings of a connection pool. */
+export interface PoolOptions {
+  url: string;
+  /** Schema put first on the search_path of every connection. */
+  schema: string;
+  max?: number;
+  statementTimeoutMs?: number;
+  applicationName?: string;
+}
+
+/** Opens a pool whose connections use `schema`; checks it can connect (ServiceUnavailableError otherwise). */
+export async function createPool(opts: PoolOptions): Promise<pg.Pool> {
+  const pool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.max ?? 10,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30_000,
+    application_name: opts.applicationName ?? 'syncctl',
+    statement_timeout: opts.statementTimeoutMs || undefined,
+    options: `-c search_path=${quoteIdent(opts.schema)},public`,
+  });
+  const log = getLogger('db');
+  pool.on('error', (err) => log.warn({ err: err.message }, 'idle PostgreSQL connection failed'));
+  try {
+    const c = await pool.connect();
+    c.release();
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw unreachable(opts.url, err);
+  }
+  return pool;
+}
+
+/** The error for a database that cannot be reached, with a hint that fits the cause. */
+export function unreachable(url: string, err: unknown): ServiceUnavailableError {
+  const code = (err as { code?: string }).code;
+  const hint =
+    code === '3D000'
+      ? 'The database does not exist yet: run `syncctl init-db`.'
+      : code === '28P01' || code === '28000'
+        ? 'Authentication failed: check the user and password in database.url (SYNCCTL_DATABASE_URL).'
+        : 'Is PostgreSQL running? Start it (or `syncctl stack up`), or fix database.url (SYNCCTL_DATABASE_URL).';
+  return new ServiceUnavailableError('postgres', `Cannot connect to PostgreSQL at ${redactUrl(url)}: ${(err as Error).message}`, { cause: err, hint });
+}
+
+/** Quotes an SQL identifier. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Runs `fn` inside a transaction on one client of the pool. */
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const out = await fn(client);
+    await client.query('COMMIT');
+    return out;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,161 @@
+import type { Admin, Consumer, ConsumerConfig, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
+import { ServiceUnavailableError } from '../../core/errors.js';
+
+/** A message to publish: key (entity/SKU), JSON value and string headers. */
+export interface OutMessage {
+  key: string;
+  value: unknown;
+  headers?: Record<string, string>;
+  /** Event time in ms (kafka timestamp); defaults to now. */
+  timestamp?: number;
+}
+
+/**
+ * The project's Kafka module: an idempotent producer that publishes JSON by key, and
+ * consumers that hand whole batches to a handler and commit only after it returns
+ * (offsets after effects).
+ */
+export class KafkaBus {
+  private producer?: Producer;
+  private admin?: Admin;
+  private readonly consumers: Consumer[] = [];
+
+  constructor(readonly kafka: Kafka) {}
+
+  /** Connects the producer (idempotent, acks=all). */
+  async connectProducer(): Promise<Producer> {
+    if (this.producer) return this.producer;
+    const p = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+    });
+    try {
+      await p.connect();
+    } catch (err) {
+      throw new ServiceUnavailableError('kafka', `Cannot connect to Kafka: ${(err as Error).message}`, {
+        cause: err,
+        hint: 'Is Kafka running? `syncctl stack up`, or fix kafka.brokers (SYNCCTL_KAFKA_BROKERS).',
+      });
+    }
+    this.producer = p;
+    return p;
+  }
+
+  /** An admin client, connected on first use. */
+  async getAdmin(): Promise<Admin> {
+    if (this.admin) return this.admin;
+    const a = this.kafka.admin();
+    try {
+      await a.connect();
+    } catch (err) {
+      throw new ServiceUnavailableError('kafka', `Cannot connect to Kafka: ${(err as Error).message}`, { cause: err });
+    }
+    this.admin = a;
+    return a;
+  }
+
+  /** Publishes messages to one topic in one request; resolves once acknowledged by the broker. */
+  async publish(topic: string, messages: OutMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const producer = await this.connectProducer();
+    await producer.send({ topic, acks: -1, messages: messages.map(encode) });
+  }
+
+  /**
+   * Runs a consumer group over `topics`, giving `handler` each batch; the batch's offsets are
+   * committed only after the handler resolves, so a crash replays rather than loses.
+   */
+  async consume(
+    opts: { groupId: string; topics: string[]; fromBeginning?: boolean; config?: Partial<ConsumerConfig> },
+    handler: (batch: DecodedBatch) => Promise<void>,
+  ): Promise<Consumer> {
+    const consumer = this.kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100, ...opts.config });
+    await consumer.connect();
+    for (const topic of opts.topics) await consumer.subscribe({ topic, fromBeginning: opts.fromBeginning ?? true });
+    this.consumers.push(consumer);
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async (payload: EachBatchPayload) => {
+        const { batch } = payload;
+        if (batch.messages.length === 0) return;
+        await handler({
+          topic: batch.topic,
+          partition: batch.partition,
+          messages: batch.messages.map((m) => ({
+            key: m.key?.toString() ?? null,
+            ...decodeValue(m.value),
+            rawValue: m.value,
+            headers: decodeHeaders(m.headers),
+            offset: m.offset,
+            timestamp: Number(m.timestamp),
+          })),
+          heartbeat: payload.heartbeat,
+        });
+        const last = batch.messages[batch.messages.length - 1]!;
+        payload.resolveOffset(last.offset);
+        await payload.commitOffsetsIfNecessary({
+          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
+        });
+      },
+    });
+    return consumer;
+  }
+
+  /** Disconnects everything this bus opened. */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.consumers.map((c) => c.disconnect()));
+    this.consumers.length = 0;
+    await Promise.allSettled([this.producer?.disconnect(), this.admin?.disconnect()]);
+    this.producer = undefined;
+    this.admin = undefined;
+  }
+}
+
+/** One consumed message, decoded. */
+export interface DecodedMessage {
+  key: string | null;
+  /** Parsed JSON value (null for a tombstone or a value that is not JSON). */
+  value: unknown;
+  /** The value was not valid JSON (kept in rawValue for the dead letter). */
+  malformed: boolean;
+  rawValue: Buffer | null;
+  headers: Record<string, string>;
+  offset: string;
+  timestamp: number;
+}
+
+/** One consumed batch of one partition. */
+export interface DecodedBatch {
+  topic: string;
+  partition: number;
+  messages: DecodedMessage[];
+  heartbeat: () => Promise<void>;
+}
+
+function encode(m: OutMessage): Message {
+  return {
+    key: m.key,
+    value: JSON.stringify(m.value),
+    headers: m.headers,
+    timestamp: String(m.timestamp ?? Date.now()),
+  };
+}
+
+function decodeValue(v: Buffer | null): { value: unknown; malformed: boolean } {
+  if (!v) return { value: null, malformed: false };
+  try {
+    return { value: JSON.parse(v.toString()) as unknown, malformed: false };
+  } catch {
+    return { value: null, malformed: true };
+  }
+}
+
+function decodeHeaders(h: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h ?? {})) if (v !== undefined) out[k] = Buffer.isBuffer(v) ? v.toString() : String(v);
+  return out;
+}

@@ -1,0 +1,24 @@
+// Mocha global fixtures: make sure the real services the tests need are up (PostgreSQL,
+// Redis, Kafka), starting them with the project's own stack scripts when they are not.
+// What the run started is stopped at the end unless SYNCCTL_TEST_KEEP_STACK=1.
+import { configSchema } from '../../src/config/schema.js';
+import { stackDown, stackStatus, stackUp } from '../../src/stack/manager.js';
+import { testBaseConfig } from './config.js';
+
+let startedKafka = false;
+
+export async function mochaGlobalSetup(): Promise<void> {
+  const config = configSchema.parse(testBaseConfig());
+  const before = await stackStatus(config);
+  const kafkaBefore = before.find((c) => c.component === 'kafka');
+  const t0 = Date.now();
+  await stackUp(config);
+  startedKafka = !kafkaBefore?.ready;
+  if (startedKafka) process.stderr.write(`[test] started the local stack in ${Date.now() - t0} ms\n`);
+}
+
+export async function mochaGlobalTeardown(): Promise<void> {
+  if (!startedKafka || process.env.SYNCCTL_TEST_KEEP_STACK === '1') return;
+  const config = configSchema.parse(testBaseConfig());
+  await stackDown(config, { connect: true, flink: true });
+}
