@@ -1,5 +1,6 @@
 import { execa } from 'execa';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { ServiceUnavailableError } from '../core/errors.js';
 import { getLogger } from '../core/logger.js';
 import type { StackComponent, StackComponentStatus } from './component.js';
@@ -25,6 +26,9 @@ export class ScriptComponent implements StackComponent {
     return this.run('down');
   }
   status(): Promise<StackComponentStatus> {
+    if (!existsSync(join(scriptsDir(), `${this.name}.sh`))) {
+      return Promise.resolve({ component: this.name, running: false, ready: false, managed: false, detail: 'not available in this version' });
+    }
     return this.run('status');
   }
 

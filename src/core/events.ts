@@ -1,0 +1,64 @@
+import { EventEmitter } from 'node:events';
+
+/**
+ * Instrumentation events (graphile-worker / kafkajs style): business code emits them, the
+ * metrics module and the logs subscribe, so no business code calls prom-client directly.
+ * Labels are bounded: never put a SKU or an order id in a field used as a metric label.
+ */
+export interface SyncEvents {
+  /** A webhook delivery was accepted (stored) or rejected. */
+  'webhook.received': { platform: string; instance: string; outcome: 'accepted' | 'duplicate' | 'rejected'; reason?: string; seconds: number };
+  /** Raw events were stored by intake (webhook, poll, backfill, cdc). */
+  'events.ingested': { source: string; origin: string; eventType: string; count: number };
+  /** Raw events were published to Kafka by the outbox relay. */
+  'events.published': { platform: string; count: number };
+  /** Canonical events were produced by the transform stage. */
+  'events.transformed': { runner: string; type: string; count: number; invalid: number };
+  /** Canonical events were processed by a sync worker. */
+  'events.processed': { source: string; type: string; outcome: 'applied' | 'stale' | 'echo' | 'duplicate' | 'conflict' | 'ignored'; count: number };
+  /** A planned write reached its target; seconds = source change → applied. */
+  'write.applied': { source: string; target: string; kind: string; count: number; latencySeconds: number[] };
+  /** A write failed. */
+  'write.failed': { target: string; kind: string; errorClass: 'retriable' | 'permanent'; code: string; count: number };
+  /** An operation was retried. */
+  'retry': { component: string; code: string; attempt: number; delayMs: number };
+  /** An error was recorded (by class and component). */
+  'error': { component: string; errorClass: 'retriable' | 'permanent' | 'bug'; code: string };
+  /** A conflict was recorded or resolved. */
+  'conflict': { type: string; status: 'open' | 'resolved' | 'auto' };
+  /** A dead letter was written. */
+  'deadletter.created': { stage: string; source: string; code: string };
+  /** A poller completed one run. */
+  'poll.completed': { source: string; resource: string; found: number; seconds: number };
+  /** Shopify cost bucket reading. */
+  'shopify.bucket': { instance: string; available: number; maximum: number; restoreRate: number };
+  /** A Shopify request was throttled (THROTTLED). */
+  'shopify.throttled': { instance: string };
+  /** WooCommerce webhook subscription health. */
+  'woocommerce.webhook': { instance: string; topic: string; status: 'active' | 'paused' | 'disabled' | 'missing' };
+  /** State cache access. */
+  'cache.access': { outcome: 'hit' | 'miss' | 'error'; count: number };
+}
+
+/** A typed event emitter over {@link SyncEvents}. */
+export class SyncEventBus {
+  private readonly ee = new EventEmitter({ captureRejections: false });
+  constructor() {
+    this.ee.setMaxListeners(100);
+  }
+  emit<K extends keyof SyncEvents>(name: K, payload: SyncEvents[K]): void {
+    // A failing listener (metrics, logs) must never break the business code that emitted.
+    try {
+      this.ee.emit(name, payload);
+    } catch {
+      /* ignored on purpose */
+    }
+  }
+  on<K extends keyof SyncEvents>(name: K, fn: (payload: SyncEvents[K]) => void): () => void {
+    this.ee.on(name, fn as (p: unknown) => void);
+    return () => this.ee.off(name, fn as (p: unknown) => void);
+  }
+}
+
+/** The process-wide bus (tests may create their own). */
+export const events = new SyncEventBus();
