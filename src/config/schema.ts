@@ -221,6 +221,37 @@ export const configSchema = z.strictObject({
       manageServices: z.boolean().default(true),
     })
     .prefault({}),
+  /** Monitoring: the sync_metrics history, the /alerts receiver, local Prometheus/Alertmanager. */
+  monitoring: z
+    .strictObject({
+      /** Periodic snapshots of key metrics into the `sync_metrics` table (trends without Prometheus). */
+      metricsHistory: z
+        .strictObject({
+          /** Write snapshots at all. */
+          enabled: z.boolean().default(true),
+          /** Seconds between two snapshots. */
+          intervalSeconds: z.number().int().min(1).default(60),
+          /** Days a snapshot is kept; older rows are deleted. */
+          retentionDays: z.number().min(0.001).default(30),
+        })
+        .prefault({}),
+      /** The daemon's `/alerts` endpoint receiving Alertmanager webhook notifications. */
+      alertReceiver: z
+        .strictObject({
+          /** Mount `/alerts` on the daemon's HTTP server. */
+          enabled: z.boolean().default(true),
+          /** Where each received notification is forwarded (POST, same JSON body); none by default. */
+          forwardUrl: url(['http:', 'https:']).optional(),
+          /** Timeout of one forward, in ms. */
+          forwardTimeoutMs: z.number().int().min(100).default(5000),
+        })
+        .prefault({}),
+      /** Local Prometheus started by `syncctl stack up --monitoring`. */
+      prometheus: z.strictObject({ port: port.default(29190) }).prefault({}),
+      /** Local Alertmanager started by `syncctl stack up --monitoring`. */
+      alertmanager: z.strictObject({ port: port.default(29193) }).prefault({}),
+    })
+    .prefault({}),
 });
 
 /** The validated configuration. */

@@ -38,7 +38,25 @@ export interface SyncEvents {
   'woocommerce.webhook': { instance: string; topic: string; status: 'active' | 'paused' | 'disabled' | 'missing' };
   /** State cache access. */
   'cache.access': { outcome: 'hit' | 'miss' | 'error'; count: number };
+  // Readings of periodically observed figures (monitoring). Each replaces the previous reading.
+  /** Open dead letters per source (a full snapshot: sources not listed have none). */
+  'deadletters.depth': { depths: Array<{ source: string; depth: number }> };
+  /** Kafka consumer lag of one group on one topic (sum over partitions), in messages. */
+  'kafka.consumer.lag': { group: string; topic: string; lag: number };
+  /** A logical replication slot reading (Debezium): WAL retained behind the slot, in bytes. */
+  'debezium.slot': { slot: string; lagBytes: number; active: boolean };
+  /** Kafka Connect status of one connector and its tasks. */
+  'connect.status': { connector: string; state: ConnectState; tasks: Array<{ id: number; state: ConnectState }> };
+  /** Flink job reading: its state and the completion time of its last checkpoint (epoch seconds). */
+  'flink.job': { job: string; state: string; lastCheckpointEpochSeconds?: number };
+  /** A drift check finished: SKUs that differ between the two sides of a pair, by kind of difference. */
+  'drift.completed': { pair: string; kinds: Record<string, number>; seconds: number };
+  /** An Alertmanager notification reached the daemon's /alerts receiver. */
+  'alert.received': { alertname: string; severity: string; status: 'firing' | 'resolved' };
 }
+
+/** States of Kafka Connect connectors and tasks (Connect REST API `/connectors/<name>/status`). */
+export type ConnectState = 'RUNNING' | 'PAUSED' | 'FAILED' | 'UNASSIGNED' | 'RESTARTING' | 'STOPPED';
 
 /** A typed event emitter over {@link SyncEvents}. */
 export class SyncEventBus {

@@ -73,6 +73,8 @@ export interface PlatformRefs {
 
 /** Fields common to every canonical event. */
 export interface CanonicalBase {
+  /** Deterministic id (`<rawEventId>:<type>:<sku or line>`), so a replayed raw event maps to the same ids. */
+  eventId: string;
   /** Normalised SKU (the Kafka key). */
   sku: string;
   /** Source instance the change came from. */
@@ -127,6 +129,28 @@ export interface SaleCancelled extends CanonicalBase {
   quantity: number;
 }
 
+/** A writer applied a planned write (published by the writers, keyed by SKU like the rest). */
+export interface WriteConfirmed extends CanonicalBase {
+  type: 'WriteConfirmed';
+  /** The target written (also in `source`). */
+  target: SourceKey;
+  writeId: string;
+  kind: string;
+  /** The available quantity at the target right after the write, when the target reports it. */
+  available?: number | null;
+  /** For writes to the stock authority: the pending adjustment this write settled. */
+  pendingDelta?: number;
+}
+
+/** A writer gave up on a planned write (dead-lettered). */
+export interface WriteFailed extends CanonicalBase {
+  type: 'WriteFailed';
+  target: SourceKey;
+  writeId: string;
+  kind: string;
+  code: string;
+}
+
 /** The events of the canonical topic. */
-export type CanonicalEvent = ProductChanged | ProductDeleted | InventoryObserved | SaleRecorded | SaleCancelled;
+export type CanonicalEvent = ProductChanged | ProductDeleted | InventoryObserved | SaleRecorded | SaleCancelled | WriteConfirmed | WriteFailed;
 export type CanonicalType = CanonicalEvent['type'];

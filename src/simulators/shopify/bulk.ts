@@ -1,0 +1,247 @@
+import {
+  getNamedType, isLeafType, isObjectType, Kind, parse, validate,
+  type DocumentNode, type ExecutionResult, type FieldNode, type FragmentDefinitionNode, type GraphQLNamedType,
+  type GraphQLSchema, type SelectionSetNode,
+} from 'graphql';
+import type { Logger } from '../../core/logger.js';
+import { isoSeconds, type SimClock } from './clock.js';
+import { isConnectionType } from './cost.js';
+import { gid } from './gid.js';
+import type { ResolverMap } from './resolvers-query.js';
+import type { SeededRandom } from './rng.js';
+
+/** A bulk operation (only bulk queries are simulated). */
+export interface BulkOperationRec {
+  id: number;
+  status: 'CREATED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED' | 'EXPIRED';
+  type: 'QUERY';
+  query: string;
+  createdAt: number;
+  completedAt: number | null;
+  errorCode: 'ACCESS_DENIED' | 'INTERNAL_SERVER_ERROR' | 'TIMEOUT' | null;
+  objectCount: number;
+  rootObjectCount: number;
+  fileSize: number | null;
+  token: string;
+  jsonl: string | null;
+}
+
+/** What the bulk runner needs from the server. */
+export interface BulkDeps {
+  schema: GraphQLSchema;
+  execute: (doc: DocumentNode) => Promise<ExecutionResult>;
+  clock: SimClock;
+  latencyMs: number;
+  baseUrl: () => string;
+  rng: SeededRandom;
+  onFinish: (op: BulkOperationRec) => void;
+  log: Logger;
+}
+
+type Fragments = Record<string, FragmentDefinitionNode>;
+const MAX_CONNECTIONS = 5;
+const MAX_DEPTH = 2;
+
+function* fields(sel: SelectionSetNode | undefined, fr: Fragments): Generator<FieldNode> {
+  if (!sel) return;
+  for (const s of sel.selections) {
+    if (s.kind === Kind.FIELD) yield s;
+    else if (s.kind === Kind.INLINE_FRAGMENT) yield* fields(s.selectionSet, fr);
+    else { const f = fr[s.name.value]; if (f) yield* fields(f.selectionSet, fr); }
+  }
+}
+
+const fieldType = (parent: GraphQLNamedType, name: string): GraphQLNamedType | null =>
+  isObjectType(parent) && parent.getFields()[name] ? getNamedType(parent.getFields()[name]!.type) : null;
+
+/** The node selection of a connection field (`edges { node }` or `nodes`). */
+function nodeSelection(conn: FieldNode, connType: GraphQLNamedType, fr: Fragments): { sel: SelectionSetNode | undefined; type: GraphQLNamedType } | null {
+  for (const f of fields(conn.selectionSet, fr)) {
+    if (f.name.value === 'nodes') return { sel: f.selectionSet, type: fieldType(connType, 'nodes')! };
+    if (f.name.value === 'edges') {
+      for (const e of fields(f.selectionSet, fr)) if (e.name.value === 'node') return { sel: e.selectionSet, type: fieldType(fieldType(connType, 'edges')!, 'node')! };
+    }
+  }
+  return null;
+}
+
+/** Shopify's bulk query rules: at least one connection, at most five, nested at most two deep, parents select `id`. */
+function checkShape(schema: GraphQLSchema, doc: DocumentNode): string | null {
+  const fr: Fragments = {};
+  for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fr[d.name.value] = d;
+  const ops = doc.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  if (ops.length !== 1 || ops[0]!.operation !== 'query') return 'Bulk queries must contain exactly one query operation.';
+  let count = 0;
+  let problem: string | null = null;
+  const walk = (sel: SelectionSetNode | undefined, type: GraphQLNamedType, depth: number, parentSelectsId: boolean) => {
+    for (const f of fields(sel, fr)) {
+      const t = fieldType(type, f.name.value);
+      if (!t || isLeafType(t)) continue;
+      if (isConnectionType(t)) {
+        count++;
+        if (depth + 1 > MAX_DEPTH) problem ??= `Bulk queries cannot contain connections with a nesting depth greater than ${MAX_DEPTH}.`;
+        if (depth > 0 && !parentSelectsId) problem ??= `The parent of the nested connection '${f.name.value}' must select the 'id' field.`;
+        const node = nodeSelection(f, t, fr);
+        if (!node) { problem ??= `The connection '${f.name.value}' must select edges { node } or nodes.`; continue; }
+        const selectsId = [...fields(node.sel, fr)].some((x) => x.name.value === 'id');
+        walk(node.sel, node.type, depth + 1, selectsId);
+      } else {
+        walk(f.selectionSet, t, depth, parentSelectsId);
+      }
+    }
+  };
+  walk(ops[0]!.selectionSet, schema.getQueryType()!, 0, false);
+  if (problem) return problem;
+  if (count === 0) return 'Bulk queries must contain at least one connection.';
+  if (count > MAX_CONNECTIONS) return `Bulk queries cannot contain more than ${MAX_CONNECTIONS} connections.`;
+  return null;
+}
+
+/** Turns the result tree into JSONL: one line per node, nested connection nodes as separate lines with `__parentId`. */
+export function toJsonl(schema: GraphQLSchema, doc: DocumentNode, data: Record<string, unknown>): { lines: string[]; roots: number } {
+  const fr: Fragments = {};
+  for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fr[d.name.value] = d;
+  const op = doc.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION)!;
+  const lines: string[] = [];
+  let roots = 0;
+  const shape = (value: unknown, sel: SelectionSetNode | undefined, type: GraphQLNamedType, nested: (() => void)[], ownerId: () => unknown): unknown => {
+    if (value === null || typeof value !== 'object') return value;
+    if (Array.isArray(value)) return value.map((v) => shape(v, sel, type, nested, ownerId));
+    const out: Record<string, unknown> = {};
+    for (const f of fields(sel, fr)) {
+      const key = f.alias?.value ?? f.name.value;
+      const t = fieldType(type, f.name.value);
+      const v = (value as Record<string, unknown>)[key];
+      if (t && isConnectionType(t)) nested.push(() => connection(v, f, t, ownerId()));
+      else out[key] = t && !isLeafType(t) ? shape(v, f.selectionSet, t, nested, ownerId) : v;
+    }
+    return out;
+  };
+  const connection = (value: unknown, f: FieldNode, t: GraphQLNamedType, parentId: unknown) => {
+    const node = nodeSelection(f, t, fr);
+    if (!node || !value || typeof value !== 'object') return;
+    const v = value as { edges?: { node: unknown }[]; nodes?: unknown[] };
+    const list = v.nodes ?? v.edges?.map((e) => e.node) ?? [];
+    for (const n of list) {
+      if (parentId === undefined) roots++;
+      const nested: (() => void)[] = [];
+      const obj = shape(n, node.sel, node.type, nested, () => (n as { id?: unknown }).id) as Record<string, unknown>;
+      lines.push(JSON.stringify(parentId === undefined ? obj : { ...obj, __parentId: parentId }));
+      for (const run of nested) run();
+    }
+  };
+  const nestedRoot: (() => void)[] = [];
+  const rootObj = shape(data, op.selectionSet, schema.getQueryType()!, nestedRoot, () => undefined) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(rootObj)) if (v !== undefined && v !== null) { lines.push(JSON.stringify({ [k]: v })); }
+  for (const run of nestedRoot) run();
+  return { lines, roots };
+}
+
+/** Runs bulk queries in the background, one at a time per shop, and serves their JSONL results. */
+export class BulkOperations {
+  private readonly ops = new Map<number, BulkOperationRec>();
+  private last: BulkOperationRec | null = null;
+  private timers = new Set<NodeJS.Timeout>();
+  private nextId = 3_100_000_000;
+
+  constructor(private readonly d: BulkDeps) {}
+
+  /** `bulkOperationRunQuery`: validates and starts a bulk query. */
+  run(query: string, _groupObjects: boolean) {
+    const invalid = (message: string) => ({ bulkOperation: null, userErrors: [{ field: ['query'], message, code: 'INVALID' }] });
+    if (this.last && (this.last.status === 'CREATED' || this.last.status === 'RUNNING')) {
+      return { bulkOperation: null, userErrors: [{ field: null, message: `A bulk query operation for this app and shop is already in progress: ${gid('BulkOperation', this.last.id)}.`, code: 'OPERATION_IN_PROGRESS' }] };
+    }
+    let doc: DocumentNode;
+    try { doc = parse(query); } catch (err) { return invalid(`Invalid bulk query: ${(err as Error).message}`); }
+    const errs = validate(this.d.schema, doc);
+    if (errs.length > 0) return invalid(`Invalid bulk query: ${errs[0]!.message}`);
+    const shape = checkShape(this.d.schema, doc);
+    if (shape) return invalid(shape);
+    const op: BulkOperationRec = {
+      id: ++this.nextId, status: 'CREATED', type: 'QUERY', query, createdAt: this.d.clock.now(), completedAt: null, errorCode: null,
+      objectCount: 0, rootObjectCount: 0, fileSize: null, token: this.d.rng.uuid(), jsonl: null,
+    };
+    this.ops.set(op.id, op);
+    this.last = op;
+    this.later(Math.floor(this.d.latencyMs / 2), () => {
+      op.status = 'RUNNING';
+      this.later(Math.ceil(this.d.latencyMs / 2), () => void this.execute(op, doc));
+    });
+    return { bulkOperation: op, userErrors: [] };
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => { this.timers.delete(t); fn(); }, ms);
+    this.timers.add(t);
+  }
+
+  private async execute(op: BulkOperationRec, doc: DocumentNode): Promise<void> {
+    try {
+      const res = await this.d.execute(doc);
+      if (res.errors?.length || !res.data) throw new Error(res.errors?.[0]?.message ?? 'no data');
+      const { lines, roots } = toJsonl(this.d.schema, doc, res.data as Record<string, unknown>);
+      op.jsonl = lines.length > 0 ? lines.join('\n') + '\n' : null;
+      op.objectCount = lines.length;
+      op.rootObjectCount = roots;
+      op.fileSize = op.jsonl ? Buffer.byteLength(op.jsonl) : null;
+      op.status = 'COMPLETED';
+    } catch (err) {
+      this.d.log.warn({ err, id: op.id }, 'bulk operation failed');
+      op.status = 'FAILED';
+      op.errorCode = 'INTERNAL_SERVER_ERROR';
+    }
+    op.completedAt = this.d.clock.now();
+    this.d.onFinish(op);
+  }
+
+  /** `currentBulkOperation(type:)`. */
+  current(type: string): BulkOperationRec | null {
+    return type === 'QUERY' ? this.last : null;
+  }
+
+  /** `bulkOperation(id:)`. */
+  byId(id: number): BulkOperationRec | null {
+    return this.ops.get(id) ?? null;
+  }
+
+  /** The JSONL of a completed operation, if the token matches. */
+  download(id: number, token: string): string | null {
+    const op = this.ops.get(id);
+    return op && op.token === token ? op.jsonl : null;
+  }
+
+  /** The download URL of an operation (null until it has results). */
+  urlOf(op: BulkOperationRec): string | null {
+    return op.status === 'COMPLETED' && op.jsonl ? `${this.d.baseUrl()}/storage/bulk/${op.id}/${op.token}.jsonl` : null;
+  }
+
+  /** Forgets every operation (reset). */
+  clear(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.ops.clear();
+    this.last = null;
+  }
+
+  /** Stops pending timers. */
+  close(): void {
+    this.clear();
+  }
+
+  /** Resolvers of the `BulkOperation` type. */
+  resolvers(): ResolverMap {
+    return {
+      BulkOperation: {
+        id: (o: BulkOperationRec) => gid('BulkOperation', o.id),
+        createdAt: (o: BulkOperationRec) => isoSeconds(o.createdAt),
+        completedAt: (o: BulkOperationRec) => (o.completedAt === null ? null : isoSeconds(o.completedAt)),
+        objectCount: (o: BulkOperationRec) => String(o.objectCount),
+        rootObjectCount: (o: BulkOperationRec) => String(o.rootObjectCount),
+        fileSize: (o: BulkOperationRec) => (o.fileSize === null ? null : String(o.fileSize)),
+        url: (o: BulkOperationRec) => this.urlOf(o),
+        partialDataUrl: () => null,
+      },
+    };
+  }
+}

@@ -1,0 +1,164 @@
+import type { CatalogFields, ProductChanged, ProductDeleted, SourceKey } from '../../core/model.js';
+import { channel, type FieldValue, type SkuBundle } from '../state.js';
+import { compareVersions } from '../versions.js';
+import { noEffects, type DecideContext, type Effects, type FieldPolicy } from './types.js';
+import { planStock } from './inventory.js';
+
+const FIELDS: Array<keyof CatalogFields> = ['title', 'price', 'status'];
+
+/** Catalog fields of a SKU changed (or were observed) on a source. */
+export function onProductChanged(b: SkuBundle, ev: ProductChanged, ctx: DecideContext): Effects {
+  const fx = noEffects('applied');
+  const ch = channel(b, ev.source);
+  const newest = Object.values(ch.fields).reduce<string | null>((m, f) => (compareVersions(f.version, m) > 0 ? f.version : m), null);
+  if (newest && compareVersions(ev.sourceVersion, newest) < 0) return noEffects('stale');
+
+  // Identity: the SKU on this source, and the ids it has there.
+  const id = ev.refs.id;
+  const firstSighting = !ch.refs;
+  ch.ids ??= [];
+  if (id && !ch.ids.includes(id)) ch.ids.push(id);
+  if (!ch.refs || ch.refs.id === id) ch.refs = { ...ch.refs, ...ev.refs };
+  ch.deleted = false;
+  b.dirty.add(ev.source);
+  if (id) fx.entityMap.push({ sku: b.sku, sourceKey: ev.source, platformId: id, refs: ev.refs });
+  if (ch.ids.length > 1) {
+    const key = `duplicate:${ev.source}`;
+    if (!b.entity.identityConflicts[key]) {
+      const conflictId = ctx.newId();
+      b.entity.identityConflicts[key] = conflictId;
+      fx.conflicts.push({ conflictId, sku: b.sku, source: ev.source, type: 'DUPLICATE_SKU', resolution: null, status: 'OPEN', details: { source: ev.source, ids: ch.ids } });
+      b.dirty.add('*');
+    }
+    fx.outcome = 'conflict';
+    return fx; // never sync a duplicated SKU blindly
+  }
+  checkMatched(b, ctx, fx, ev.source);
+  if (firstSighting && ch.expected === undefined) {
+    // A newly mapped channel learns the stock it should show.
+    planStock(b, ctx, fx, [ev.source], { source: ev.source, at: ev.occurredAt }, true);
+  }
+
+  for (const f of FIELDS) {
+    const value = ev.fields[f];
+    if (value === undefined) continue;
+    const seen: FieldValue = { value: value ?? null, version: ev.sourceVersion, at: ev.occurredAt, source: ev.source };
+    ch.fields[f] = seen;
+    if (ch.written?.fields && f in ch.written.fields && ch.written.fields[f] === seen.value) {
+      if (fx.outcome === 'applied' && fx.writes.length === 0) fx.outcome = 'echo';
+      continue;
+    }
+    decideField(b, ctx, fx, f, seen);
+  }
+  return fx;
+}
+
+function decideField(b: SkuBundle, ctx: DecideContext, fx: Effects, f: string, seen: FieldValue): void {
+  const e = b.entity;
+  const agreed = e.fields[f];
+  if (!agreed) {
+    e.fields[f] = seen;
+    b.dirty.add('*');
+    return;
+  }
+  if (agreed.value === seen.value) return;
+  const policy: FieldPolicy = ctx.rules.fieldPolicies[f] ?? 'last-writer-wins';
+  const concurrent = agreed.source !== seen.source && Math.abs(Date.parse(seen.at) - Date.parse(agreed.at)) <= ctx.rules.conflictWindowMs;
+  if (e.held[f]) {
+    fx.outcome = 'conflict';
+    return; // held until `syncctl conflicts resolve`
+  }
+  if (policy === 'manual') {
+    if (agreed.source === seen.source && !concurrent) return adopt(b, ctx, fx, f, seen);
+    const conflictId = ctx.newId();
+    e.held[f] = conflictId;
+    b.dirty.add('*');
+    fx.conflicts.push(conflict(b, conflictId, f, agreed, seen, policy, null));
+    fx.outcome = 'conflict';
+    return;
+  }
+  let winner: 'new' | 'agreed';
+  if (policy.startsWith('priority:')) {
+    const order = policy.slice('priority:'.length).split(',');
+    const rank = (s: SourceKey) => {
+      const i = order.findIndex((p) => p === s || (p.endsWith(':*') && s.startsWith(p.slice(0, -1))));
+      return i < 0 ? order.length : i;
+    };
+    winner = rank(seen.source) <= rank(agreed.source) ? 'new' : 'agreed';
+  } else {
+    winner = Date.parse(seen.at) >= Date.parse(agreed.at) ? 'new' : 'agreed';
+  }
+  if (concurrent) {
+    fx.conflicts.push(conflict(b, ctx.newId(), f, agreed, seen, policy, winner === 'new' ? `APPLIED_POLICY:${seen.source}` : `APPLIED_POLICY:${agreed.source}`));
+  }
+  if (winner === 'new') adopt(b, ctx, fx, f, seen);
+  else revert(b, ctx, fx, f, seen.source, agreed);
+}
+
+function conflict(b: SkuBundle, conflictId: string, f: string, agreed: FieldValue, seen: FieldValue, policy: string, resolution: string | null) {
+  return {
+    conflictId,
+    sku: b.sku,
+    source: seen.source,
+    type: 'FIELD_CONFLICT' as const,
+    resolution,
+    status: resolution ? ('RESOLVED' as const) : ('OPEN' as const),
+    details: {
+      field: f,
+      policy,
+      values: [
+        { source: agreed.source, value: agreed.value, at: agreed.at, version: agreed.version },
+        { source: seen.source, value: seen.value, at: seen.at, version: seen.version },
+      ],
+    },
+  };
+}
+
+/** Makes `seen` the agreed value and writes it to every other mapped channel. */
+export function adopt(b: SkuBundle, ctx: DecideContext, fx: Effects, f: string, seen: FieldValue): void {
+  b.entity.fields[f] = seen;
+  b.dirty.add('*');
+  for (const t of ctx.rules.channels) if (t !== seen.source) writeField(b, ctx, fx, t, f, seen.value, seen);
+}
+
+/** Puts the agreed value back on a channel that changed it and lost. */
+function revert(b: SkuBundle, ctx: DecideContext, fx: Effects, f: string, target: SourceKey, agreed: FieldValue): void {
+  if (ctx.rules.channels.includes(target)) writeField(b, ctx, fx, target, f, agreed.value, agreed);
+}
+
+function writeField(b: SkuBundle, ctx: DecideContext, fx: Effects, t: SourceKey, f: string, value: string | null, cause: FieldValue): void {
+  const ch = b.channels[t];
+  if (!ch?.refs || ch.deleted || (ch.ids?.length ?? 0) > 1) return;
+  if (ch.fields[f]?.value === value) return;
+  const existing = fx.writes.find((w) => w.target === t && w.kind === 'fields');
+  if (existing) (existing.payload.fields as Record<string, unknown>)[f] = value;
+  else fx.writes.push({ target: t, sku: b.sku, kind: 'fields', payload: { fields: { [f]: value }, refs: ch.refs }, sourceKey: cause.source, sourceEventAt: cause.at });
+  ch.written = { ...ch.written, fields: { ...ch.written?.fields, [f]: value }, at: new Date(ctx.now()).toISOString() };
+  b.dirty.add(t);
+}
+
+/** Records (or resolves) UNMATCHED_SKU: the SKU is mapped on some configured sources and missing on others. */
+function checkMatched(b: SkuBundle, ctx: DecideContext, fx: Effects, source: SourceKey): void {
+  const sources = [...ctx.rules.channels, ...(ctx.rules.authority === 'erp' ? ['erp'] : [])];
+  const present = sources.filter((s) => b.channels[s]?.refs && !b.channels[s]?.deleted);
+  const missing = sources.filter((s) => !present.includes(s));
+  const open = b.entity.identityConflicts.unmatched;
+  if (missing.length > 0 && !open && present.length > 0) {
+    const conflictId = ctx.newId();
+    b.entity.identityConflicts.unmatched = conflictId;
+    fx.conflicts.push({ conflictId, sku: b.sku, source, type: 'UNMATCHED_SKU', resolution: null, status: 'OPEN', details: { presentOn: present, missingOn: missing } });
+    b.dirty.add('*');
+  } else if (missing.length === 0 && open) {
+    delete b.entity.identityConflicts.unmatched;
+    fx.resolved.push({ conflictId: open, resolution: 'MATCHED' });
+    b.dirty.add('*');
+  }
+}
+
+/** A product was deleted on a source: stop writing there; never delete elsewhere. */
+export function onProductDeleted(b: SkuBundle, ev: ProductDeleted): Effects {
+  const ch = channel(b, ev.source);
+  ch.deleted = true;
+  b.dirty.add(ev.source);
+  return noEffects('applied');
+}
