@@ -81,6 +81,14 @@ export const erpSchema = z.strictObject({
   snapshotMode: z.enum(['initial', 'no_data', 'when_needed', 'never', 'always', 'initial_only']).default('initial'),
   /** Debezium poll interval (sets CDC latency). */
   pollIntervalMs: z.number().int().min(1).default(25),
+  /** Name of the Debezium connector in Kafka Connect. */
+  connectorName: z.string().regex(/^[A-Za-z0-9._-]+$/).default('syncctl-erp'),
+  /** Kafka Connect REST URL; defaults to the local stack's (`http://127.0.0.1:<stack.connect.port>`). */
+  connectUrl: url(['http:', 'https:']).optional(),
+  /** Heartbeat interval that keeps the replication slot moving when captured tables are idle (ms, 0 = off). */
+  heartbeatIntervalMs: z.number().int().min(0).default(10_000),
+  /** How heartbeats move the slot: a logical decoding message (no table needed), a heartbeat table, or none. */
+  heartbeatAction: z.enum(['message', 'table', 'none']).default('message'),
   /** Tables (schema.table) captured, and how their columns map to products, stock and orders. */
   tables: z
     .strictObject({

@@ -21,7 +21,7 @@ export function parseSourceKey(key: SourceKey): { platform: Platform; instance: 
 }
 
 /** How an event reached us. */
-export type EventOrigin = 'webhook' | 'poll' | 'backfill' | 'cdc' | 'replay' | 'diff';
+export type EventOrigin = 'webhook' | 'poll' | 'backfill' | 'cdc' | 'replay' | 'diff' | 'writer';
 
 /**
  * One change as a platform reported it, normalised just enough to be stored once

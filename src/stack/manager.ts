@@ -2,6 +2,7 @@ import type { SyncConfig } from '../config/schema.js';
 import type { StackComponent, StackComponentStatus } from './component.js';
 import { ScriptComponent } from './script-component.js';
 import { PostgresService, RedisService } from './services.js';
+import { LogicalPostgresService } from './postgres-logical.js';
 import { stackDir } from './paths.js';
 
 /** Which optional parts of the stack to include. */
@@ -33,7 +34,8 @@ export function stackEnv(config: SyncConfig): Record<string, string> {
 export function stackComponents(config: SyncConfig, sel: StackSelection = {}): StackComponent[] {
   const env = stackEnv(config);
   const parts: StackComponent[] = [
-    new PostgresService(config.database.url, config.stack.manageServices),
+    // Kafka Connect + Debezium read the WAL through logical replication: the local server gets wal_level=logical.
+    sel.connect ? new LogicalPostgresService(config.database.url, config.stack.manageServices) : new PostgresService(config.database.url, config.stack.manageServices),
     new RedisService(config.redis.url, config.stack.manageServices),
     new ScriptComponent('kafka', env),
   ];

@@ -21,6 +21,8 @@ export interface ChannelState {
   expected?: number | null;
   /** The last value seen per field. */
   fields: Record<string, FieldValue>;
+  /** The value of an absolute stock write planned and not yet confirmed (to re-plan it when a sale changes the target). */
+  pendingWrite?: number;
   /** The last values we planned to write (echoes of them are not new changes). */
   written?: { available?: number; fields?: Record<string, string | null>; at: string };
   deleted?: boolean;
@@ -38,6 +40,8 @@ export interface EntityState {
   held: Record<string, string>;
   /** Open UNMATCHED_SKU / DUPLICATE_SKU conflict ids by source. */
   identityConflicts: Record<string, string>;
+  /** The last confirmed write ids (a confirmation delivered twice is applied once). */
+  confirmed?: string[];
 }
 
 /** Everything the engine holds for one SKU, loaded and saved as a unit. */

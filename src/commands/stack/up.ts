@@ -11,7 +11,7 @@ export default class StackUp extends BaseCommand<typeof StackUp> {
     'Fetches pinned jars from Maven Central on first use (cached under stack.dir), formats Kafka storage once and starts each component on the ports in config. Running it twice is harmless; `stack down` stops only what it started.';
   static override examples = ['<%= config.bin %> stack up', '<%= config.bin %> stack up --flink --json'];
   static override flags = {
-    connect: Flags.boolean({ description: 'Also start Kafka Connect with the Debezium PostgreSQL plugin.', default: false, allowNo: true }),
+    connect: Flags.boolean({ description: 'Start Kafka Connect with the Debezium PostgreSQL plugin (ERP capture); --no-connect to skip it.', default: true, allowNo: true }),
     flink: Flags.boolean({ description: 'Also start a Flink session cluster and its SQL Gateway.', default: false }),
   };
 

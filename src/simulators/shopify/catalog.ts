@@ -12,7 +12,7 @@ const ADJECTIVES = ['Classic', 'Organic', 'Vintage', 'Urban', 'Alpine', 'Coastal
 const NOUNS = ['Tee', 'Hoodie', 'Mug', 'Backpack', 'Candle', 'Notebook', 'Cap', 'Scarf', 'Bottle', 'Sneaker'];
 const OPTIONS = ['S', 'M', 'L', 'XL', 'XXL', 'Red', 'Blue', 'Green', 'Black', 'White'];
 
-/** The shared SKU of variant `v` (1-based) of product `p` (0-based): `SKU-000123-1`. */
+/** The shared SKU of variant `v` of product `p` (both from 1, as the WooCommerce and ERP simulators): `SKU-000123-1`. */
 export const sharedSku = (prefix: string, p: number, v: number): string => `${prefix}-${String(p).padStart(6, '0')}-${v}`;
 
 /** Base quantity and price of a SKU: derived from the SKU alone, so every store agrees unless drifted. */
@@ -63,7 +63,7 @@ export function generateCatalog(store: ShopifyStore, opts: ShopifySimOptions): v
     store.addProduct(product);
   };
 
-  for (let p = 0; p < c.products; p++) {
+  for (let p = 1; p <= c.products; p++) {
     const list: (string | null)[] = [];
     for (let v = 1; v <= c.variantsPerProduct; v++) {
       if (rng.chance(c.missingSkuRatio)) continue;

@@ -13,7 +13,7 @@ export function authorityKey(ctx: DecideContext): SourceKey | null {
  * should show: the authority's available (with unconfirmed adjustments) minus its buffer.
  * Unmapped targets get nothing: a SKU is never created blindly.
  */
-export function planStock(b: SkuBundle, ctx: DecideContext, fx: Effects, targets: SourceKey[], cause: { source: SourceKey; at: string }, settle = false): void {
+export function planStock(b: SkuBundle, ctx: DecideContext, fx: Effects, targets: SourceKey[], cause: { source: SourceKey; at: string }, settle = false, force: SourceKey[] = []): void {
   const a = effectiveAvailable(b.entity);
   if (a === null) return;
   const auth = authorityKey(ctx);
@@ -22,7 +22,7 @@ export function planStock(b: SkuBundle, ctx: DecideContext, fx: Effects, targets
     const ch = b.channels[t];
     if (!ch?.refs || ch.deleted || (ch.ids?.length ?? 0) > 1) continue;
     const desired = Math.max(0, a - (ctx.rules.buffers[t] ?? 0));
-    if (ch.expected === desired) continue;
+    if (ch.expected === desired && !force.includes(t)) continue;
     fx.writes.push({
       target: t,
       sku: b.sku,
@@ -33,6 +33,7 @@ export function planStock(b: SkuBundle, ctx: DecideContext, fx: Effects, targets
       sourceEventAt: cause.at,
     });
     ch.expected = desired;
+    ch.pendingWrite = desired;
     ch.written = { ...ch.written, available: desired, at: new Date(ctx.now()).toISOString() };
     b.dirty.add(t);
   }
@@ -78,6 +79,7 @@ export function onInventoryObserved(b: SkuBundle, ev: InventoryObserved, ctx: De
   if (ev.available === desired) {
     fx.outcome = wasEcho ? 'echo' : 'applied';
     fx.cancel.push({ target: ev.source, kind: 'inventory' });
+    delete ch.pendingWrite;
     return fx;
   }
   planStock(b, ctx, fx, [ev.source], cause, true);
@@ -130,9 +132,12 @@ export function onSale(b: SkuBundle, ev: SaleRecorded | SaleCancelled, ctx: Deci
   }
   const auth = authorityKey(ctx);
   const ch = b.channels[ev.source];
-  // The channel itself already moved its stock when the order was placed or cancelled.
+  // The channel itself already moved its stock when the order was placed or cancelled. A write
+  // to it planned before the sale would undo that: it is re-planned with the new value.
+  const replan: SourceKey[] = [];
   if (ch && ch.expected !== null && ch.expected !== undefined) {
     ch.expected -= sold;
+    if (ch.pendingWrite !== undefined) replan.push(ev.source);
     b.dirty.add(ev.source);
   }
   const cause = { source: ev.source, at: ev.occurredAt };
@@ -175,12 +180,17 @@ export function onSale(b: SkuBundle, ev: SaleRecorded | SaleCancelled, ctx: Deci
     }
   }
   b.dirty.add('*');
-  planStock(b, ctx, fx, ctx.rules.channels, cause);
+  planStock(b, ctx, fx, ctx.rules.channels, cause, false, replan);
   return fx;
 }
 
 /** A writer confirmed a write: what the target holds now, and the authority adjustment it settled. */
 export function onWriteConfirmed(b: SkuBundle, ev: WriteConfirmed, ctx: DecideContext): Effects {
+  const confirmed = (b.entity.confirmed ??= []);
+  if (confirmed.includes(ev.writeId)) return noEffects('duplicate');
+  confirmed.push(ev.writeId);
+  if (confirmed.length > 64) confirmed.splice(0, confirmed.length - 64);
+  b.dirty.add('*');
   const fx = noEffects('applied');
   const ch = channel(b, ev.target);
   b.dirty.add(ev.target);
@@ -194,6 +204,7 @@ export function onWriteConfirmed(b: SkuBundle, ev: WriteConfirmed, ctx: DecideCo
       ch.observed = { available: ev.available, version: ev.sourceVersion, at: ev.occurredAt };
       ch.expected = ev.available;
     }
+    if (ev.kind === 'inventory' && ch.pendingWrite === ev.available) delete ch.pendingWrite;
     if (ev.target === authorityKey(ctx) && (!b.entity.authority.version || compareVersions(ev.sourceVersion, b.entity.authority.version) > 0)) {
       b.entity.authority = { available: ev.available, version: ev.sourceVersion, source: ev.target, at: ev.occurredAt };
       b.dirty.add('*');
@@ -208,6 +219,7 @@ export function onWriteFailed(b: SkuBundle, ev: WriteFailed): Effects {
   const ch = channel(b, ev.target);
   if (ev.kind === 'inventory') {
     ch.expected = ch.observed?.available ?? null;
+    delete ch.pendingWrite;
     b.dirty.add(ev.target);
   }
   return noEffects('applied');

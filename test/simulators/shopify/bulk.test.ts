@@ -31,7 +31,7 @@ describe('Shopify simulator: bulk operations', () => {
     const lines = (await (await fetch(done.url as string)).text()).trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(lines.length, 9);
     assert.deepEqual(Object.keys(lines[0]).sort(), ['id', 'title']);
-    assert.deepEqual(lines[1], { id: `gid://shopify/ProductVariant/${sim.store.variants[0]!.id}`, sku: 'SKU-000000-1', __parentId: lines[0].id });
+    assert.deepEqual(lines[1], { id: `gid://shopify/ProductVariant/${sim.store.variants[0]!.id}`, sku: 'SKU-000001-1', __parentId: lines[0].id });
     const byId = await gql(sim, 'query($id: ID!) { bulkOperation(id: $id) { status } }', { id: started.bulkOperation.id });
     assert.equal(byId.body.data.bulkOperation.status, 'COMPLETED');
   });

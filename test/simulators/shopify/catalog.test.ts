@@ -53,7 +53,7 @@ describe('Shopify simulator: catalog queries', () => {
 
   it('finds products and variants by sku', async () => {
     const p = await gql(sim, PRODUCTS, { first: 5, query: 'sku:SKU-000003-2' });
-    assert.deepEqual(p.body.data.products.nodes.map((n: { id: string }) => n.id), [`gid://shopify/Product/${sim.store.products[3]!.id}`]);
+    assert.deepEqual(p.body.data.products.nodes.map((n: { id: string }) => n.id), [`gid://shopify/Product/${sim.store.products[2]!.id}`]);
     const v = await gql(sim, `{ productVariants(first: 5, query: "sku:SKU-000003-2") { nodes { sku price inventoryQuantity product { id } } } }`);
     assert.equal(v.body.data.productVariants.nodes.length, 1);
     assert.equal(v.body.data.productVariants.nodes[0].sku, 'SKU-000003-2');

@@ -1,0 +1,265 @@
+import pg from 'pg';
+import { getLogger } from '../core/logger.js';
+import { events as bus, type SyncEventBus } from '../core/events.js';
+import { describeError, RetriableError } from '../core/errors.js';
+import { backoffDelay, sleep, type RetryOptions } from '../core/retry.js';
+import type { SourceKey, WriteConfirmed, WriteFailed } from '../core/model.js';
+import type { SinkConnector, SinkResult, SinkWrite } from '../connectors/types.js';
+import type { KafkaBus } from '../pipeline/kafka/bus.js';
+import type { DeadLetterSink } from '../pipeline/dead-letter-sink.js';
+import { insertDeadLetters, type NewDeadLetter } from '../db/dead-letters.js';
+import { WRITES_CHANNEL } from './effects-store.js';
+
+/** Settings of the writers. */
+export interface WriterOptions {
+  retry: Pick<RetryOptions, 'retries' | 'initialDelayMs' | 'maxDelayMs' | 'factor'>;
+  /** A write INFLIGHT longer than this is considered abandoned by a crashed writer and sent again (same key). */
+  leaseSeconds: number;
+  /** Fallback poll interval when no NOTIFY arrives (ms). */
+  idlePollMs: number;
+}
+
+interface WriteRow {
+  write_id: string;
+  target_key: string;
+  sku: string;
+  kind: string;
+  payload: Record<string, unknown>;
+  idempotency_key: string;
+  attempts: number;
+  source_key: string | null;
+  source_event_at: Date | null;
+  created_at: Date;
+}
+
+/**
+ * The writers: one loop per target instance takes due planned writes (SKIP LOCKED, so several
+ * daemons share them), sends them in batches within the sink's limit, and records each
+ * outcome: done (and a WriteConfirmed event to the engine), retried later with backoff, or
+ * dead-lettered (and a WriteFailed event). A write abandoned by a crash is sent again with the
+ * same idempotency key after its lease.
+ */
+export class WriterPool {
+  private readonly log = getLogger('writer');
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private wakers = new Set<() => void>();
+  private listener?: pg.Client;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly databaseUrl: string,
+    private readonly kafka: KafkaBus,
+    private readonly canonicalTopic: string,
+    private readonly sinks: Map<SourceKey, SinkConnector>,
+    private readonly deadLetters: DeadLetterSink,
+    private readonly opts: WriterOptions,
+    private readonly instrumentation: SyncEventBus = bus,
+  ) {}
+
+  async start(): Promise<void> {
+    this.running = true;
+    await this.recoverAbandoned();
+    try {
+      const c = new pg.Client({ connectionString: this.databaseUrl, application_name: 'syncctl writers' });
+      c.on('error', () => (this.listener = undefined));
+      await c.connect();
+      await c.query(`LISTEN ${WRITES_CHANNEL}`);
+      c.on('notification', () => this.wakeAll());
+      this.listener = c;
+    } catch (err) {
+      this.log.warn({ err: describeError(err) }, 'writers cannot LISTEN; polling only');
+    }
+    for (const target of this.sinks.keys()) this.loops.push(this.loop(target));
+  }
+
+  /** Stops after the batches in flight (their outcomes are recorded). */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wakeAll();
+    await Promise.allSettled(this.loops);
+    this.loops = [];
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  private wakeAll(): void {
+    for (const w of this.wakers) w();
+  }
+
+  /** Puts writes abandoned INFLIGHT by a crashed process back to PENDING. */
+  async recoverAbandoned(): Promise<number> {
+    const r = await this.pool.query(
+      `update planned_writes set status = 'PENDING', updated_at = now() where status = 'INFLIGHT' and updated_at < now() - make_interval(secs => $1)`,
+      [this.opts.leaseSeconds],
+    );
+    if (r.rowCount) this.log.info({ count: r.rowCount }, 'resending writes abandoned by a previous run (same idempotency keys)');
+    return r.rowCount ?? 0;
+  }
+
+  private async loop(target: SourceKey): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      let n = 0;
+      try {
+        n = await this.runOnce(target);
+        failures = 0;
+      } catch (err) {
+        failures++;
+        this.log.warn({ target, err: describeError(err) }, 'writer round failed; retrying');
+        await sleep(Math.min(10_000, 200 * 2 ** Math.min(failures, 6))).catch(() => undefined);
+        continue;
+      }
+      if (n > 0) continue;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, this.opts.idlePollMs);
+        const self = this;
+        function done() {
+          clearTimeout(t);
+          self.wakers.delete(done);
+          resolve();
+        }
+        this.wakers.add(done);
+      });
+    }
+  }
+
+  /** Sends one batch of due writes to `target`; returns how many it handled. */
+  async runOnce(target: SourceKey): Promise<number> {
+    const sink = this.sinks.get(target);
+    if (!sink) return 0;
+    const claimed = await this.pool.query<WriteRow>(
+      `update planned_writes p set status = 'INFLIGHT', attempts = attempts + 1, updated_at = now()
+         where write_id in (select write_id from planned_writes where target_key = $1 and status = 'PENDING' and not_before <= now()
+                            order by created_at limit $2 for update skip locked)
+       returning p.*`,
+      [target, sink.maxBatch],
+    );
+    const rows = claimed.rows;
+    if (rows.length === 0) return 0;
+    const batch: SinkWrite[] = rows.map((r) => ({
+      writeId: r.write_id,
+      sku: r.sku,
+      kind: r.kind as SinkWrite['kind'],
+      idempotencyKey: r.idempotency_key,
+      refs: (r.payload.refs as SinkWrite['refs']) ?? { id: '' },
+      payload: r.payload,
+      expected: (r.payload.expected as number | null | undefined) ?? null,
+    }));
+    let results: SinkResult[];
+    try {
+      results = await sink.write(batch);
+    } catch (err) {
+      const d = describeError(err);
+      results = batch.map((w) => ({ writeId: w.writeId, status: 'retriable' as const, code: d.code ?? 'WRITE_FAILED', message: d.message, retryAfterMs: err instanceof RetriableError ? err.retryAfterMs : undefined }));
+    }
+    const byId = new Map(results.map((r) => [r.writeId, r]));
+    await this.record(target, rows, (w) => byId.get(w) ?? { writeId: w, status: 'retriable', code: 'NO_RESULT', message: 'the sink returned no result for this write' });
+    return rows.length;
+  }
+
+  private async record(target: SourceKey, rows: WriteRow[], resultOf: (writeId: string) => SinkResult): Promise<void> {
+    const now = new Date();
+    const done: Array<{ row: WriteRow; res: Extract<SinkResult, { status: 'ok' }> }> = [];
+    const again: Array<{ row: WriteRow; delayMs: number; error: string }> = [];
+    const failed: Array<{ row: WriteRow; res: Exclude<SinkResult, { status: 'ok' }>; exhausted: boolean }> = [];
+    for (const row of rows) {
+      const res = resultOf(row.write_id);
+      if (res.status === 'ok') done.push({ row, res });
+      else if (res.status === 'retriable' && row.attempts < this.opts.retry.retries) {
+        const err = new RetriableError(res.code, res.message, { retryAfterMs: res.retryAfterMs });
+        again.push({ row, delayMs: backoffDelay(row.attempts, this.opts.retry, err), error: `${res.code}: ${res.message}` });
+        this.instrumentation.emit('retry', { component: `writer:${target}`, code: res.code, attempt: row.attempts, delayMs: again.at(-1)!.delayMs });
+      } else failed.push({ row, res, exhausted: res.status === 'retriable' });
+    }
+    // Tell the engine first: a crash after this and before the rows are updated re-sends the
+    // writes with their keys and confirms again; the engine ignores a repeated confirmation.
+    const events: Array<WriteConfirmed | WriteFailed> = [
+      ...done.map(({ row, res }): WriteConfirmed => ({
+        type: 'WriteConfirmed',
+        eventId: `${row.write_id}:confirmed`,
+        sku: row.sku,
+        source: target,
+        target,
+        writeId: row.write_id,
+        kind: row.kind,
+        sourceVersion: typeof res.applied.version === 'string' ? res.applied.version : now.toISOString(),
+        occurredAt: now.toISOString(),
+        rawEventId: row.write_id,
+        origin: 'writer',
+        available: typeof res.applied.available === 'number' ? res.applied.available : null,
+        pendingDelta: typeof row.payload.pendingDelta === 'number' ? row.payload.pendingDelta : undefined,
+      })),
+      ...failed.map(({ row, res }): WriteFailed => ({
+        type: 'WriteFailed',
+        eventId: `${row.write_id}:failed`,
+        sku: row.sku,
+        source: target,
+        target,
+        writeId: row.write_id,
+        kind: row.kind,
+        code: res.code,
+        sourceVersion: now.toISOString(),
+        occurredAt: now.toISOString(),
+        rawEventId: row.write_id,
+        origin: 'writer',
+      })),
+    ];
+    if (events.length) await this.kafka.publish(this.canonicalTopic, events.map((e) => ({ key: e.sku, value: e, headers: { 'syncctl-type': e.type, 'syncctl-source': target } })));
+    const dls: NewDeadLetter[] = failed.map(({ row, res, exhausted }) => ({
+      sourceKey: target,
+      sku: row.sku,
+      stage: `write:${target}`,
+      errorClass: exhausted ? 'RETRIABLE_EXHAUSTED' : 'PERMANENT',
+      errorCode: res.code,
+      errorMessage: res.message,
+      attempts: row.attempts,
+      payload: { writeId: row.write_id, kind: row.kind, payload: row.payload, idempotencyKey: row.idempotency_key },
+      context: { target, sourceKey: row.source_key, plannedAt: row.created_at },
+      firstFailedAt: row.created_at.toISOString(),
+    }));
+    const client = await this.pool.connect();
+    let stored: Awaited<ReturnType<typeof insertDeadLetters>> = [];
+    try {
+      await client.query('BEGIN');
+      if (done.length) {
+        await client.query(
+          `update planned_writes p set status = 'DONE', result = r.res, last_error = null, updated_at = now()
+             from unnest($1::uuid[], $2::jsonb[]) as r(id, res) where p.write_id = r.id`,
+          [done.map((d) => d.row.write_id), done.map((d) => JSON.stringify(d.res.applied))],
+        );
+      }
+      if (again.length) {
+        await client.query(
+          `update planned_writes p set status = 'PENDING', not_before = now() + make_interval(secs => r.delay / 1000.0), last_error = r.err, updated_at = now()
+             from unnest($1::uuid[], $2::float8[], $3::text[]) as r(id, delay, err) where p.write_id = r.id`,
+          [again.map((a) => a.row.write_id), again.map((a) => a.delayMs), again.map((a) => a.error)],
+        );
+      }
+      if (failed.length) {
+        await client.query(
+          `update planned_writes p set status = 'FAILED', last_error = r.err, updated_at = now()
+             from unnest($1::uuid[], $2::text[]) as r(id, err) where p.write_id = r.id`,
+          [failed.map((f) => f.row.write_id), failed.map((f) => `${f.res.code}: ${f.res.message}`)],
+        );
+        stored = await this.deadLetters.record(dls, client);
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    if (stored.length) await this.deadLetters.publish(stored).catch((err) => this.log.warn({ err: describeError(err) }, 'DLQ topic publish failed (rows are stored)'));
+    const byKind = new Map<string, { count: number; lat: number[]; source: string }>();
+    for (const d of done) {
+      const k = `${d.row.kind}|${d.row.source_key ?? 'unknown'}`;
+      const e = byKind.get(k) ?? { count: 0, lat: [], source: d.row.source_key ?? 'unknown' };
+      e.count++;
+      if (d.row.source_event_at) e.lat.push((now.getTime() - d.row.source_event_at.getTime()) / 1000);
+      byKind.set(k, e);
+    }
+    for (const [k, v] of byKind) this.instrumentation.emit('write.applied', { source: v.source, target, kind: k.split('|')[0]!, count: v.count, latencySeconds: v.lat });
+    for (const f of failed) this.instrumentation.emit('write.failed', { target, kind: f.row.kind, errorClass: f.exhausted ? 'retriable' : 'permanent', code: f.res.code, count: 1 });
+  }
+}
