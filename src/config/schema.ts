@@ -183,6 +183,21 @@ export const configSchema = z.strictObject({
       sku: z.strictObject({ trim: z.boolean().default(true), case: z.enum(['preserve', 'upper', 'lower']).default('upper') }).prefault({}),
     })
     .prefault({}),
+  /** The daemon (`syncctl start`). */
+  daemon: z
+    .strictObject({
+      /** On SIGTERM, finish in-flight work within this many seconds, then exit (a second signal forces). */
+      drainTimeoutSeconds: z.number().int().min(1).default(30),
+      /** A planned write INFLIGHT longer than this is resent (same idempotency key) by any daemon. */
+      writeLeaseSeconds: z.number().int().min(5).default(60),
+      /** Settle window before correcting an unexplained stock difference on a channel (its order may be on the way). */
+      settleSeconds: z.number().min(0).default(10),
+      /** Consumer group ids are `<groupPrefix>.transform` and `<groupPrefix>.sync`. */
+      groupPrefix: z.string().regex(/^[A-Za-z0-9._-]+$/).default('syncctl'),
+      /** Create the webhook subscriptions the sources need on start (Shopify, WooCommerce). */
+      registerWebhooks: z.boolean().default(true),
+    })
+    .prefault({}),
   /** The transformation stage. */
   transform: z.strictObject({ runner: z.enum(['embedded', 'flink']).default('embedded') }).prefault({}),
   retry: retrySchema.prefault({}),

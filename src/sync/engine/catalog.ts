@@ -77,17 +77,30 @@ function decideField(b: SkuBundle, ctx: DecideContext, fx: Effects, f: string, s
     fx.outcome = 'conflict';
     return;
   }
-  let winner: 'new' | 'agreed';
   if (policy.startsWith('priority:')) {
+    // The value of the best-ranked source that has one wins, whoever changed last.
     const order = policy.slice('priority:'.length).split(',');
-    const rank = (s: SourceKey) => {
-      const i = order.findIndex((p) => p === s || (p.endsWith(':*') && s.startsWith(p.slice(0, -1))));
+    const rank = (src: SourceKey) => {
+      const i = order.findIndex((p) => p === src || (p.endsWith(':*') && src.startsWith(p.slice(0, -1))));
       return i < 0 ? order.length : i;
     };
-    winner = rank(seen.source) <= rank(agreed.source) ? 'new' : 'agreed';
-  } else {
-    winner = Date.parse(seen.at) >= Date.parse(agreed.at) ? 'new' : 'agreed';
+    let best: FieldValue = seen;
+    for (const [src, ch] of Object.entries(b.channels)) {
+      const v = ch.fields[f];
+      if (v && src !== seen.source && rank(src) < rank(best.source)) best = v;
+    }
+    if (best === seen) {
+      if (concurrent) fx.conflicts.push(conflict(b, ctx.newId(), f, agreed, seen, policy, `APPLIED_POLICY:${seen.source}`));
+      return adopt(b, ctx, fx, f, seen);
+    }
+    if (best.value !== seen.value && Math.abs(Date.parse(seen.at) - Date.parse(best.at)) <= ctx.rules.conflictWindowMs) {
+      fx.conflicts.push(conflict(b, ctx.newId(), f, best, seen, policy, `APPLIED_POLICY:${best.source}`));
+    }
+    if (agreed.value !== best.value) adopt(b, ctx, fx, f, best);
+    else revert(b, ctx, fx, f, seen.source, best);
+    return;
   }
+  const winner = Date.parse(seen.at) >= Date.parse(agreed.at) ? 'new' : 'agreed';
   if (concurrent) {
     fx.conflicts.push(conflict(b, ctx.newId(), f, agreed, seen, policy, winner === 'new' ? `APPLIED_POLICY:${seen.source}` : `APPLIED_POLICY:${agreed.source}`));
   }

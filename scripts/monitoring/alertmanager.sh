@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Local Alertmanager (Debian's `prometheus-alertmanager` package) with syncctl's routing.
+#   alertmanager.sh up|down|status
+# Environment: STACK_DIR, ALERTMANAGER_PORT (29193),
+#   SYNCCTL_ALERTS_URL (http://127.0.0.1:28700/alerts: the daemon's webhook receiver).
+# Clustering is off (no gossip port is opened).
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../stack" && pwd)/lib.sh"
+
+MONITORING_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CONFIG_SRC="$REPO_ROOT/monitoring/alertmanager/alertmanager.yml"
+ALERTMANAGER_PORT="${ALERTMANAGER_PORT:-29193}"
+SYNCCTL_ALERTS_URL="${SYNCCTL_ALERTS_URL:-http://127.0.0.1:28700/alerts}"
+HOME_DIR="$STACK_DIR/alertmanager"
+DATA="$STACK_DIR/data/alertmanager"
+PIDFILE="$STACK_DIR/run/alertmanager.pid"
+LOGFILE="$STACK_DIR/logs/alertmanager.log"
+
+write_config() {
+  mkdir -p "$HOME_DIR" "$DATA"
+  sed -e "s#http://127\.0\.0\.1:28700/alerts#$SYNCCTL_ALERTS_URL#" "$CONFIG_SRC" > "$HOME_DIR/alertmanager.yml"
+  amtool check-config "$HOME_DIR/alertmanager.yml" >>"$LOGFILE" 2>&1 || die "invalid Alertmanager configuration: see $LOGFILE"
+}
+
+ready() { port_open "$ALERTMANAGER_PORT" && { ! command -v curl >/dev/null || curl -sf "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready" >/dev/null; }; }
+
+status_json() {
+  local running=false pid=null isready=false
+  if pid_alive "$PIDFILE"; then running=true; pid="$(cat "$PIDFILE")"; fi
+  if ready; then isready=true; fi
+  printf '{"component":"alertmanager","running":%s,"pid":%s,"ready":%s,"port":%s,"managed":%s}\n' \
+    "$running" "$pid" "$isready" "$ALERTMANAGER_PORT" "$running"
+}
+
+case "${1:-}" in
+  up)
+    if pid_alive "$PIDFILE" && port_open "$ALERTMANAGER_PORT"; then log "alertmanager already running (pid $(cat "$PIDFILE"))"; status_json; exit 0; fi
+    if port_open "$ALERTMANAGER_PORT"; then die "port $ALERTMANAGER_PORT is taken by another process: set monitoring.alertmanager.port (SYNCCTL_MONITORING__ALERTMANAGER__PORT) to a free port"; fi
+    bash "$MONITORING_SCRIPTS/install.sh"
+    write_config
+    log "starting alertmanager on 127.0.0.1:$ALERTMANAGER_PORT, notifying $SYNCCTL_ALERTS_URL (log: $LOGFILE)"
+    ( exec prometheus-alertmanager --config.file="$HOME_DIR/alertmanager.yml" --storage.path="$DATA" \
+        --web.listen-address="127.0.0.1:$ALERTMANAGER_PORT" --cluster.listen-address= >>"$LOGFILE" 2>&1 ) &
+    echo $! > "$PIDFILE"
+    if ! wait_for 60 alertmanager ready; then
+      tail -20 "$LOGFILE" >&2 || true
+      stop_pid "$PIDFILE" alertmanager
+      die "alertmanager did not become ready on port $ALERTMANAGER_PORT within 60 s: see $LOGFILE"
+    fi
+    status_json ;;
+  down)
+    stop_pid "$PIDFILE" alertmanager
+    status_json ;;
+  status)
+    status_json ;;
+  *) die "usage: alertmanager.sh up|down|status" ;;
+esac

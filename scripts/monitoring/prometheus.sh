@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Local Prometheus (Debian's `prometheus` package) with syncctl's rules.
+#   prometheus.sh up|down|status
+# Environment: STACK_DIR, PROMETHEUS_PORT (29190), ALERTMANAGER_PORT (29193),
+#   SYNCCTL_METRICS_TARGET (127.0.0.1:28700: the daemon's /metrics), PROMETHEUS_RETENTION (15d).
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../stack" && pwd)/lib.sh"
+
+MONITORING_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+RULES_SRC="$REPO_ROOT/monitoring/prometheus"
+PROMETHEUS_PORT="${PROMETHEUS_PORT:-29190}"
+ALERTMANAGER_PORT="${ALERTMANAGER_PORT:-29193}"
+SYNCCTL_METRICS_TARGET="${SYNCCTL_METRICS_TARGET:-127.0.0.1:28700}"
+PROMETHEUS_RETENTION="${PROMETHEUS_RETENTION:-15d}"
+HOME_DIR="$STACK_DIR/prometheus"
+DATA="$STACK_DIR/data/prometheus"
+PIDFILE="$STACK_DIR/run/prometheus.pid"
+LOGFILE="$STACK_DIR/logs/prometheus.log"
+
+# The shipped prometheus.yml with this stack's ports, next to copies of the rule files.
+write_config() {
+  mkdir -p "$HOME_DIR" "$DATA"
+  cp "$RULES_SRC/recording-rules.yml" "$RULES_SRC/alert-rules.yml" "$HOME_DIR/"
+  sed -e "s/127\.0\.0\.1:29193/127.0.0.1:$ALERTMANAGER_PORT/" \
+      -e "s/127\.0\.0\.1:28700/$SYNCCTL_METRICS_TARGET/" \
+      -e "s/127\.0\.0\.1:29190/127.0.0.1:$PROMETHEUS_PORT/" \
+      "$RULES_SRC/prometheus.yml" > "$HOME_DIR/prometheus.yml"
+  promtool check config "$HOME_DIR/prometheus.yml" >>"$LOGFILE" 2>&1 || die "invalid Prometheus configuration: see $LOGFILE"
+}
+
+ready() { port_open "$PROMETHEUS_PORT" && { ! command -v curl >/dev/null || curl -sf "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" >/dev/null; }; }
+
+status_json() {
+  local running=false pid=null isready=false
+  if pid_alive "$PIDFILE"; then running=true; pid="$(cat "$PIDFILE")"; fi
+  if ready; then isready=true; fi
+  printf '{"component":"prometheus","running":%s,"pid":%s,"ready":%s,"port":%s,"managed":%s}\n' \
+    "$running" "$pid" "$isready" "$PROMETHEUS_PORT" "$running"
+}
+
+case "${1:-}" in
+  up)
+    if pid_alive "$PIDFILE" && port_open "$PROMETHEUS_PORT"; then log "prometheus already running (pid $(cat "$PIDFILE"))"; status_json; exit 0; fi
+    if port_open "$PROMETHEUS_PORT"; then die "port $PROMETHEUS_PORT is taken by another process: set monitoring.prometheus.port (SYNCCTL_MONITORING__PROMETHEUS__PORT) to a free port"; fi
+    bash "$MONITORING_SCRIPTS/install.sh"
+    write_config
+    log "starting prometheus on 127.0.0.1:$PROMETHEUS_PORT, scraping $SYNCCTL_METRICS_TARGET (log: $LOGFILE)"
+    ( exec prometheus --config.file="$HOME_DIR/prometheus.yml" --storage.tsdb.path="$DATA" \
+        --storage.tsdb.retention.time="$PROMETHEUS_RETENTION" --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" \
+        --web.enable-lifecycle >>"$LOGFILE" 2>&1 ) &
+    echo $! > "$PIDFILE"
+    if ! wait_for 60 prometheus ready; then
+      tail -20 "$LOGFILE" >&2 || true
+      stop_pid "$PIDFILE" prometheus
+      die "prometheus did not become ready on port $PROMETHEUS_PORT within 60 s: see $LOGFILE"
+    fi
+    status_json ;;
+  down)
+    stop_pid "$PIDFILE" prometheus
+    status_json ;;
+  status)
+    status_json ;;
+  *) die "usage: prometheus.sh up|down|status" ;;
+esac

@@ -1,0 +1,30 @@
+import { BaseCommand } from '../cli/base-command.js';
+import { Daemon } from '../daemon/daemon.js';
+import { buildConnectorSet } from '../daemon/registry.js';
+import { EXIT } from '../cli/exit-codes.js';
+
+/** Runs the sync daemon until SIGTERM/SIGINT (drain), a second signal forces. */
+export default class Start extends BaseCommand<typeof Start> {
+  static override summary = 'Run the sync daemon: webhook intake, pollers, transform, sync workers, writers, /metrics.';
+  static override description =
+    'Meant to run under systemd (config/syncctl.service). The first SIGTERM or SIGINT drains in-flight work and exits 0 within daemon.drainTimeoutSeconds; a second signal exits at once. Several daemons can share one stack: sync work is split by Kafka partitions, pollers run on one elected daemon.';
+  static override examples = ['<%= config.bin %> start', '<%= config.bin %> start --config /etc/syncctl/config.yml --log-level info'];
+  static override logLevelFromConfig = true;
+  static override enableJsonFlag = false;
+
+  public async run(): Promise<void> {
+    const { config } = await this.loadConfig();
+    const daemon = new Daemon(config, buildConnectorSet);
+    await daemon.start();
+    process.stderr.write(`syncctl daemon listening on ${daemon.url}\n`);
+    const sig = await this.waitForShutdown();
+    process.stderr.write(`${sig}: draining (up to ${config.daemon.drainTimeoutSeconds} s; send it again to force)\n`);
+    const timer = setTimeout(() => {
+      process.stderr.write('drain timed out: exiting\n');
+      process.exit(EXIT.RUNTIME);
+    }, config.daemon.drainTimeoutSeconds * 1000);
+    timer.unref();
+    await daemon.stop();
+    clearTimeout(timer);
+  }
+}

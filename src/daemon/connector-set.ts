@@ -1,0 +1,24 @@
+import type { SourceKey } from '../core/model.js';
+import type { SinkConnector, SourceConnector } from '../connectors/types.js';
+
+/** A periodic task that only the elected leader runs (webhook health, subscriptions, supervisors). */
+export interface LeaderTask {
+  name: string;
+  intervalMs: number;
+  run(signal: AbortSignal): Promise<void>;
+}
+
+/** The connectors the daemon runs, built from config (`src/connectors/registry.ts`). */
+export interface ConnectorSet {
+  /** Sources with webhooks, keyed `<platform>/<instance>` for the intake routes. */
+  webhookSources: Map<string, SourceConnector>;
+  /** Sources polled by the leader, with their intervals. */
+  polled: Array<{ connector: SourceConnector; intervalMs: number }>;
+  /** Targets by source key (`shopify:main`, `woocommerce:outlet`, `erp`). */
+  sinks: Map<SourceKey, SinkConnector>;
+  /** Leader-only periodic tasks. */
+  leaderTasks: LeaderTask[];
+  /** Long-running consumers of their own (the ERP connector reading Debezium topics). */
+  services: Array<{ name: string; start(): Promise<void>; stop(): Promise<void> }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,219 @@
+import type pg from 'pg';
+import type { Redis } from 'ioredis';
+import type { FastifyInstance } from 'fastify';
+import { hostname } from 'node:os';
+import type { SyncConfig } from '../config/schema.js';
+import { getLogger } from '../core/logger.js';
+import { events as bus, type SyncEventBus } from '../core/events.js';
+import { ConfigError, describeError } from '../core/errors.js';
+import { createPool } from '../db/pool.js';
+import { migrate } from '../db/migrate.js';
+import { createKafka } from '../pipeline/kafka/client.js';
+import { KafkaBus } from '../pipeline/kafka/bus.js';
+import { allTopicNames, ensureTopics, pipelineTopics, type PipelineTopics } from '../pipeline/kafka/topics.js';
+import { createCacheClient } from '../pipeline/cache/redis.js';
+import { EventStore } from '../pipeline/intake/event-store.js';
+import { OutboxRelay } from '../pipeline/intake/outbox-relay.js';
+import { WebhookIntake } from '../pipeline/intake/webhook-intake.js';
+import { PollScheduler } from '../pipeline/intake/poll-scheduler.js';
+import { DeadLetterSink } from '../pipeline/dead-letter-sink.js';
+import { EmbeddedTransformRunner, type TransformRunner } from '../pipeline/transform/embedded-runner.js';
+import { StateStore } from '../sync/state-store.js';
+import { SyncWorker } from '../sync/worker.js';
+import { WriterPool } from '../sync/writers.js';
+import { engineRules } from '../sync/rules.js';
+import { createMetricsRegistry, bindMetrics } from '../monitoring/metrics.js';
+import { MetricProbes, deadLetterDepthProbe, kafkaConsumerLagProbe } from '../monitoring/probes.js';
+import { MetricsHistoryWriter } from '../monitoring/history.js';
+import { startHttpServer } from './http-server.js';
+import { LeaderLease } from './leader.js';
+import type { ConnectorSet } from './connector-set.js';
+
+/** Builds the connectors from config (injected so tests and the demo can choose). */
+export type ConnectorFactory = (config: SyncConfig, ctx: { pool: pg.Pool; kafka: KafkaBus; topics: PipelineTopics; store: EventStore }) => Promise<ConnectorSet>;
+
+/** What `syncctl start` runs: intake, relay, transform, sync workers, writers, pollers (leader), metrics. */
+export class Daemon {
+  private readonly log = getLogger('daemon');
+  private pool?: pg.Pool;
+  private redis?: Redis;
+  private kafka?: KafkaBus;
+  private http?: FastifyInstance;
+  private relay?: OutboxRelay;
+  private transform?: TransformRunner;
+  private worker?: SyncWorker;
+  private writers?: WriterPool;
+  private pollers?: PollScheduler;
+  private lease?: LeaderLease;
+  private history?: MetricsHistoryWriter;
+  private connectors?: ConnectorSet;
+  private leaderAbort?: AbortController;
+  private leaderLoops: Promise<void>[] = [];
+  private started = false;
+  private draining = false;
+  /** The HTTP address once listening. */
+  url?: string;
+
+  constructor(
+    private readonly config: SyncConfig,
+    private readonly buildConnectors: ConnectorFactory,
+    private readonly instrumentation: SyncEventBus = bus,
+  ) {}
+
+  /** Starts every part; throws (after cleaning up) when a dependency is missing. */
+  async start(): Promise<void> {
+    const c = this.config;
+    try {
+      this.pool = await createPool({ url: c.database.url, schema: c.database.schema, max: c.database.poolSize, statementTimeoutMs: c.database.statementTimeoutMs, applicationName: 'syncctl daemon' });
+      await this.checkMigrations();
+      this.redis = createCacheClient(c.redis.url);
+      this.kafka = new KafkaBus(createKafka(c.kafka));
+      const topics = pipelineTopics(c.kafka.topicPrefix);
+      await ensureTopics(await this.kafka.getAdmin(), allTopicNames(topics), c.kafka.partitions, c.kafka.replicationFactor);
+      await this.kafka.connectProducer();
+      const store = new EventStore(this.pool, this.instrumentation);
+      const deadLetters = new DeadLetterSink(this.pool, this.kafka, topics.dlq, this.instrumentation);
+      this.connectors = await this.buildConnectors(c, { pool: this.pool, kafka: this.kafka, topics, store });
+
+      // Metrics first, so nothing that happens at start goes uncounted.
+      const registry = createMetricsRegistry({ version: process.env.npm_package_version });
+      bindMetrics(this.instrumentation, registry);
+      const probes = new MetricProbes({ registry });
+      probes.register('dlq-depth', deadLetterDepthProbe(this.pool, this.instrumentation));
+      const groups = [
+        { group: `${c.daemon.groupPrefix}.transform`, topics: Object.values(topics.raw) },
+        { group: `${c.daemon.groupPrefix}.sync`, topics: [topics.canonical] },
+      ];
+      probes.register('consumer-lag', kafkaConsumerLagProbe(await this.kafka.getAdmin(), this.instrumentation, groups));
+      if (c.monitoring.metricsHistory.enabled) {
+        this.history = new MetricsHistoryWriter({ pool: this.pool, registry, probes, intervalSeconds: c.monitoring.metricsHistory.intervalSeconds, retentionDays: c.monitoring.metricsHistory.retentionDays, extraLabels: { daemon: hostname() }, bus: this.instrumentation });
+        this.history.start();
+      }
+
+      const intake = new WebhookIntake(this.pool, store, this.connectors.webhookSources, this.instrumentation);
+      const server = await startHttpServer({
+        host: c.http.host,
+        port: c.http.port,
+        bodyLimitBytes: c.http.bodyLimitBytes,
+        intake,
+        registry,
+        probes,
+        health: { live: () => ({ ok: true }), ready: () => this.readiness() },
+        alerts: c.monitoring.alertReceiver.enabled ? {} : false,
+        instrumentation: this.instrumentation,
+      });
+      this.http = server.app;
+      this.url = server.url;
+
+      this.relay = new OutboxRelay(this.pool, c.database.url, this.kafka, topics, { batchSize: c.batching.maxBatchSize, idlePollMs: 1000 }, this.instrumentation);
+      await this.relay.start();
+      this.transform = new EmbeddedTransformRunner(this.kafka, topics, c.identity.sku, deadLetters, `${c.daemon.groupPrefix}.transform`, this.instrumentation);
+      await this.transform.start();
+      const state = new StateStore(this.pool, this.redis, c.redis.keyPrefix, c.redis.ttlSeconds, this.instrumentation);
+      this.worker = new SyncWorker(this.pool, this.kafka, state, deadLetters, { groupId: `${c.daemon.groupPrefix}.sync`, canonicalTopic: topics.canonical, rules: engineRules(c) }, this.instrumentation);
+      await this.worker.start();
+      this.writers = new WriterPool(this.pool, c.database.url, this.kafka, topics.canonical, this.connectors.sinks, deadLetters, { retry: c.retry, leaseSeconds: c.daemon.writeLeaseSeconds, idlePollMs: 500 }, this.instrumentation);
+      await this.writers.start();
+      for (const s of this.connectors.services) await s.start();
+
+      this.pollers = new PollScheduler(this.pool, store, this.connectors.polled, this.instrumentation);
+      this.lease = new LeaderLease(c.database.url, `syncctl.leader.${c.database.schema}.${c.kafka.topicPrefix}`, () => this.becomeLeader(), () => this.stepDown());
+      this.lease.start();
+      this.started = true;
+      this.log.info({ url: this.url, sources: [...this.connectors.webhookSources.keys()], targets: [...this.connectors.sinks.keys()] }, 'syncctl daemon started');
+    } catch (err) {
+      await this.stop().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async checkMigrations(): Promise<void> {
+    const client = await this.pool!.connect();
+    try {
+      const r = await migrate(client, this.config.database.schema, { dryRun: true });
+      if (r.pending.length) {
+        throw new ConfigError('DATABASE_NOT_INITIALISED', `The database has ${r.pending.length} pending migration(s): ${r.pending.map((m) => m.name).join(', ')}.`, { hint: 'Run `syncctl init-db` first.' });
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  private becomeLeader(): void {
+    this.pollers?.start();
+    this.leaderAbort = new AbortController();
+    const signal = this.leaderAbort.signal;
+    this.leaderLoops = (this.connectors?.leaderTasks ?? []).map(async (t) => {
+      while (!signal.aborted) {
+        try {
+          await t.run(signal);
+        } catch (err) {
+          if (!signal.aborted) this.log.warn({ task: t.name, err: describeError(err) }, 'leader task failed; will run again');
+        }
+        await new Promise((r) => {
+          const timer = setTimeout(r, t.intervalMs);
+          signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            r(undefined);
+          }, { once: true });
+        });
+      }
+    });
+  }
+
+  private async stepDown(): Promise<void> {
+    this.leaderAbort?.abort();
+    await Promise.allSettled(this.leaderLoops);
+    await this.pollers?.stop();
+  }
+
+  /** Readiness: started, not draining, PostgreSQL answering. */
+  async readiness(): Promise<{ ok: boolean; checks: Record<string, { ok: boolean; detail?: string }> }> {
+    const checks: Record<string, { ok: boolean; detail?: string }> = {
+      started: { ok: this.started },
+      draining: { ok: !this.draining },
+    };
+    try {
+      await this.pool?.query('select 1');
+      checks.postgres = { ok: true };
+    } catch (err) {
+      checks.postgres = { ok: false, detail: describeError(err).message };
+    }
+    checks.redis = { ok: this.redis?.status === 'ready', detail: this.redis?.status };
+    checks.leader = { ok: true, detail: this.lease?.leader ? 'leader' : 'follower' };
+    return { ok: Object.values(checks).every((x) => x.ok || x === checks.redis), checks };
+  }
+
+  /**
+   * Drains and stops: no new webhooks, pollers and leader tasks stop, the relay publishes what is
+   * stored, consumers finish their batch (offsets after effects), writers finish in-flight writes.
+   */
+  async stop(): Promise<void> {
+    this.draining = true;
+    const step = async (name: string, fn: () => Promise<unknown> | undefined) => {
+      try {
+        await fn();
+      } catch (err) {
+        this.log.warn({ step: name, err: describeError(err) }, 'error while stopping');
+      }
+    };
+    await step('http', () => this.http?.close());
+    await step('lease', () => this.lease?.stop());
+    await step('pollers', () => this.pollers?.stop());
+    for (const s of this.connectors?.services ?? []) await step(s.name, () => s.stop());
+    await step('relay-flush', async () => {
+      if (!this.relay) return;
+      for (let i = 0; i < 20 && (await this.relay.relayOnce()) > 0; i++);
+    });
+    await step('relay', () => this.relay?.stop());
+    await step('transform', () => this.transform?.stop());
+    await step('worker', () => this.worker?.stop());
+    await step('writers', () => this.writers?.stop());
+    await step('history', () => this.history?.stop({ flush: true }));
+    await step('connectors', () => this.connectors?.close());
+    await step('kafka', () => this.kafka?.close());
+    await step('redis', async () => this.redis?.disconnect());
+    await step('pool', () => this.pool?.end());
+    this.started = false;
+  }
+}

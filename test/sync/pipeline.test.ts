@@ -1,0 +1,129 @@
+import { strict as assert } from 'node:assert';
+import { Redis } from 'ioredis';
+import { isolate, type Isolation } from '../support/isolation.js';
+import { eventually } from '../support/wait.js';
+import { KafkaBus } from '../../src/pipeline/kafka/bus.js';
+import { createKafka } from '../../src/pipeline/kafka/client.js';
+import { allTopicNames, ensureTopics, pipelineTopics, type PipelineTopics } from '../../src/pipeline/kafka/topics.js';
+import { EventStore } from '../../src/pipeline/intake/event-store.js';
+import { OutboxRelay } from '../../src/pipeline/intake/outbox-relay.js';
+import { DeadLetterSink } from '../../src/pipeline/dead-letter-sink.js';
+import { EmbeddedTransformRunner } from '../../src/pipeline/transform/embedded-runner.js';
+import { StateStore } from '../../src/sync/state-store.js';
+import { SyncWorker } from '../../src/sync/worker.js';
+import { createCacheClient } from '../../src/pipeline/cache/redis.js';
+import type { NewRawEvent, RawOrder, RawProduct } from '../../src/connectors/types.js';
+import type { EngineRules } from '../../src/sync/engine/types.js';
+
+const RULES: EngineRules = {
+  authority: 'shopify:main',
+  channels: ['shopify:main', 'woocommerce:outlet'],
+  buffers: { 'shopify:main': 0, 'woocommerce:outlet': 1 },
+  fieldPolicies: { price: 'priority:shopify:main', title: 'last-writer-wins' },
+  conflictWindowMs: 300_000,
+  settleMs: 0,
+};
+
+let n = 0;
+const at = () => new Date(Date.UTC(2026, 10, 25, 10, 0, ++n)).toISOString().replace('.000Z', 'Z');
+function product(platform: 'shopify' | 'woocommerce', instance: string, sku: string, price: string, available: number): NewRawEvent {
+  const updatedAt = at();
+  const payload: RawProduct = { kind: 'product', productId: `${platform}-p-${sku}`, title: `Product ${sku}`, updatedAt, variants: [{ id: `${platform}-v-${sku}`, sku, price, available, inventoryItemId: `${platform}-i-${sku}` }] };
+  return { platform, instance, eventType: 'products/update', entityRef: payload.productId, origin: 'webhook', dedupeKey: `d-${platform}-${sku}-${updatedAt}`, occurredAt: updatedAt, payload, sku };
+}
+function order(platform: 'shopify' | 'woocommerce', instance: string, orderId: string, sku: string, quantity: number, cancelled = false): NewRawEvent {
+  const updatedAt = at();
+  const payload: RawOrder = { kind: 'order', orderId, committed: true, cancelled, createdAt: updatedAt, updatedAt, lines: [{ lineId: `${orderId}-1`, sku, quantity }] };
+  return { platform, instance, eventType: 'orders/updated', entityRef: orderId, origin: 'webhook', dedupeKey: `o-${orderId}-${updatedAt}`, occurredAt: updatedAt, payload };
+}
+
+describe('Pipeline: intake → raw topic → transform → canonical topic → sync worker (real Kafka, PostgreSQL, Redis)', function () {
+  this.timeout(60_000);
+  let iso: Isolation;
+  let kafka: KafkaBus;
+  let topics: PipelineTopics;
+  let store: EventStore;
+  let relay: OutboxRelay;
+  let transform: EmbeddedTransformRunner;
+  let worker: SyncWorker;
+  let redis: Redis;
+
+  const writes = async (sku: string) =>
+    (await iso.pool.query<{ target_key: string; kind: string; payload: Record<string, unknown>; status: string }>(`select target_key, kind, payload, status from planned_writes where sku = $1 order by created_at`, [sku])).rows;
+
+  before(async () => {
+    iso = await isolate('pipeline');
+    const cfg = iso.config;
+    kafka = new KafkaBus(createKafka(cfg.kafka));
+    topics = pipelineTopics(cfg.kafka.topicPrefix);
+    await ensureTopics(await kafka.getAdmin(), allTopicNames(topics), 2, 1);
+    store = new EventStore(iso.pool);
+    const dls = new DeadLetterSink(iso.pool, kafka, topics.dlq);
+    relay = new OutboxRelay(iso.pool, cfg.database.url, kafka, topics, { batchSize: 500, idlePollMs: 200 });
+    await relay.start();
+    transform = new EmbeddedTransformRunner(kafka, topics, cfg.identity.sku, dls, `${cfg.kafka.topicPrefix}.transform`);
+    await transform.start();
+    redis = createCacheClient(cfg.redis.url);
+    worker = new SyncWorker(iso.pool, kafka, new StateStore(iso.pool, redis, cfg.redis.keyPrefix, 600), dls, { groupId: `${cfg.kafka.topicPrefix}.sync`, canonicalTopic: topics.canonical, rules: RULES });
+    await worker.start();
+  });
+  after(async () => {
+    await relay?.stop();
+    await transform?.stop();
+    await worker?.stop();
+    await kafka?.close();
+    redis?.disconnect();
+    await iso?.cleanup();
+  });
+
+  it('plans a stock write to a channel that differs from the authority (authority − buffer)', async () => {
+    await store.store([product('shopify', 'main', 'SKU-A', '10.00', 20), product('woocommerce', 'outlet', 'SKU-A', '10.00', 15)]);
+    const w = await eventually(async () => (await writes('SKU-A')).find((x) => x.target_key === 'woocommerce:outlet' && x.kind === 'inventory'), 'a planned write');
+    assert.equal(w.payload.available, 19);
+    assert.equal((await writes('SKU-A')).filter((x) => x.target_key === 'shopify:main' && x.kind === 'inventory').length, 0, 'the authority is never overwritten');
+  });
+
+  it('applies a sale on a channel to the authority once, however often the order is delivered', async () => {
+    const o = order('woocommerce', 'outlet', 'W-1001', 'SKU-A', 2);
+    await store.store([o]);
+    await store.store([o]); // the same delivery again
+    await store.store([{ ...o, dedupeKey: `${o.dedupeKey}-poll`, origin: 'poll' }]); // and found again by polling
+    const adj = await eventually(async () => {
+      const a = (await writes('SKU-A')).filter((x) => x.target_key === 'shopify:main' && x.kind === 'adjust');
+      return a.length ? a : undefined;
+    }, 'an adjust write');
+    await new Promise((r) => setTimeout(r, 500));
+    const all = (await writes('SKU-A')).filter((x) => x.kind === 'adjust');
+    assert.equal(all.length, 1);
+    assert.equal(adj[0]!.payload.delta, -2);
+    const ledger = await iso.pool.query('select quantity, status from inventory_ledger where order_id = $1', ['W-1001']);
+    assert.deepEqual(ledger.rows, [{ quantity: 2, status: 'COMMITTED' }]);
+  });
+
+  it('records concurrent different price edits as a conflict resolved by the field policy', async () => {
+    await store.store([product('woocommerce', 'outlet', 'SKU-A', '12.00', 15)]);
+    const c = await eventually(async () => (await iso.pool.query(`select conflict_type, resolution, details from conflict_log where entity_id = 'SKU-A' and conflict_type = 'FIELD_CONFLICT'`)).rows[0], 'a conflict row');
+    assert.equal(c.details.field, 'price');
+    assert.equal(c.resolution, 'APPLIED_POLICY:shopify:main');
+    const back = await eventually(async () => (await writes('SKU-A')).find((x) => x.target_key === 'woocommerce:outlet' && x.kind === 'fields'), 'a revert write');
+    assert.deepEqual((back.payload.fields as Record<string, string>).price, '10.00');
+  });
+
+  it('stays correct when Redis is flushed mid-run (state comes back from PostgreSQL)', async () => {
+    const keys = await redis.keys(`${iso.config.redis.keyPrefix}*`);
+    assert.ok(keys.length > 0, 'state was cached');
+    await redis.del(...keys);
+    await store.store([order('woocommerce', 'outlet', 'W-1002', 'SKU-A', 1)]);
+    await eventually(async () => (await writes('SKU-A')).filter((x) => x.kind === 'adjust').length === 2, 'a second adjust');
+    const adj = (await writes('SKU-A')).filter((x) => x.kind === 'adjust');
+    assert.deepEqual(adj.map((x) => x.payload.delta), [-2, -1]);
+  });
+
+  it('dead-letters a raw event that names no SKU and keeps going', async () => {
+    const bad = product('woocommerce', 'outlet', '   ', '1.00', 1);
+    await store.store([bad, product('shopify', 'main', 'SKU-B', '5.00', 7)]);
+    const dl = await eventually(async () => (await iso.pool.query(`select stage, error_code from dead_letters where error_code = 'NO_SKU'`)).rows[0], 'a dead letter');
+    assert.equal(dl.stage, 'transform');
+    await eventually(async () => (await iso.pool.query(`select 1 from sync_state where entity_id = 'SKU-B'`)).rowCount, 'SKU-B processed');
+  });
+});
