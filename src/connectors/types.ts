@@ -97,16 +97,22 @@ export interface SourceConnector {
   poll(resource: string, checkpoint: PollCheckpoint | null, signal?: AbortSignal): Promise<PollPage>;
 }
 
-/** One planned write for a sink, with the key that makes it idempotent. */
+/**
+ * One planned write for a sink, with the key that makes it idempotent. The payload by kind:
+ * - `inventory` (absolute): `{ available: number }`; `expected` = the quantity we believe the
+ *   target has now (compare-and-swap where the platform supports it; null = no check).
+ * - `adjust` (relative, e.g. a sale applied to a channel that is the stock authority): `{ delta: number }`.
+ * - `fields`: `{ price?: string, title?: string, status?: 'active' | 'draft' | 'archived' }`.
+ * - `order_line` (the ERP): `{ channel, orderId, lineId, quantity, status, price, order }`.
+ */
 export interface SinkWrite {
   /** planned_writes.write_id */
   writeId: string;
   sku: string;
-  kind: 'inventory' | 'fields' | 'order';
+  kind: 'inventory' | 'adjust' | 'fields' | 'order_line';
   /** Unique per planned write: retries reuse it, so a write is never applied twice. */
   idempotencyKey: string;
   refs: PlatformRefs;
-  /** inventory: target available; fields: the catalog fields; order: the order. */
   payload: Record<string, unknown>;
   /** inventory: the quantity we believe the target has now (compare-and-swap where supported). */
   expected?: number | null;

@@ -151,6 +151,16 @@ export interface WriteFailed extends CanonicalBase {
   code: string;
 }
 
+/** An operator resolved a conflict (`syncctl conflicts resolve`): the engine applies the decision. */
+export interface ConflictResolved extends CanonicalBase {
+  type: 'ConflictResolved';
+  conflictId: string;
+  /** The field decided (FIELD_CONFLICT). */
+  field: string;
+  /** The value to use everywhere. */
+  value: string | null;
+}
+
 /** The events of the canonical topic. */
-export type CanonicalEvent = ProductChanged | ProductDeleted | InventoryObserved | SaleRecorded | SaleCancelled | WriteConfirmed | WriteFailed;
+export type CanonicalEvent = ProductChanged | ProductDeleted | InventoryObserved | SaleRecorded | SaleCancelled | WriteConfirmed | WriteFailed | ConflictResolved;
 export type CanonicalType = CanonicalEvent['type'];

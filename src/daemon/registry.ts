@@ -1,11 +1,20 @@
+import type { SyncConfig } from '../config/schema.js';
+import { sourceKey } from '../core/model.js';
+import { createWooCommerceConnector } from '../connectors/woocommerce/index.js';
 import type { ConnectorFactory } from './daemon.js';
 import type { ConnectorSet } from './connector-set.js';
 
+/** Where platforms deliver an instance's webhooks. */
+export function webhookUrl(config: SyncConfig, platform: string, instance: string): string {
+  const base = config.http.publicUrl ?? `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}`;
+  return `${base.replace(/\/$/, '')}/webhooks/${platform}/${instance}`;
+}
+
 /**
  * Builds the connectors named in config: every Shopify store and WooCommerce site (webhook
- * intake, polling, writing) and the ERP (CDC source, writer, Connect supervisor).
+ * intake, polling, writing, webhook health) and the ERP (CDC source, writer, Connect supervisor).
  */
-export const buildConnectorSet: ConnectorFactory = async (_config, _ctx) => {
+export const buildConnectorSet: ConnectorFactory = async (config) => {
   const set: ConnectorSet = {
     webhookSources: new Map(),
     polled: [],
@@ -14,5 +23,23 @@ export const buildConnectorSet: ConnectorFactory = async (_config, _ctx) => {
     services: [],
     close: async () => undefined,
   };
+  for (const [instance, cfg] of Object.entries(config.sources.woocommerce)) {
+    const deliveryUrl = webhookUrl(config, 'woocommerce', instance);
+    const woo = createWooCommerceConnector(instance, cfg, { deliveryUrl });
+    set.webhookSources.set(`woocommerce/${instance}`, woo.source);
+    set.polled.push({ connector: woo.source, intervalMs: cfg.pollIntervalSeconds * 1000 });
+    set.sinks.set(sourceKey('woocommerce', instance), woo.sink);
+    let ensured = !config.daemon.registerWebhooks;
+    set.leaderTasks.push({
+      name: `webhook-health:woocommerce:${instance}`,
+      intervalMs: 60_000,
+      run: async (signal) => {
+        if (!ensured) {
+          await woo.health.ensureWebhooks(deliveryUrl, signal);
+          ensured = true;
+        } else await woo.health.checkWebhooks(signal);
+      },
+    });
+  }
   return set;
 };

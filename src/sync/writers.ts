@@ -142,7 +142,8 @@ export class WriterPool {
       kind: r.kind as SinkWrite['kind'],
       idempotencyKey: r.idempotency_key,
       refs: (r.payload.refs as SinkWrite['refs']) ?? { id: '' },
-      payload: r.payload,
+      // Field writes are planned as `{ fields: {...} }`; sinks take the fields at the top level.
+      payload: r.kind === 'fields' ? { ...(r.payload.fields as Record<string, unknown>) } : r.payload,
       expected: (r.payload.expected as number | null | undefined) ?? null,
     }));
     let results: SinkResult[];

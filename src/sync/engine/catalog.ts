@@ -1,4 +1,4 @@
-import type { CatalogFields, ProductChanged, ProductDeleted, SourceKey } from '../../core/model.js';
+import type { CatalogFields, ConflictResolved, ProductChanged, ProductDeleted, SourceKey } from '../../core/model.js';
 import { channel, type FieldValue, type SkuBundle } from '../state.js';
 import { compareVersions } from '../versions.js';
 import { noEffects, type DecideContext, type Effects, type FieldPolicy } from './types.js';
@@ -166,6 +166,17 @@ function checkMatched(b: SkuBundle, ctx: DecideContext, fx: Effects, source: Sou
     fx.resolved.push({ conflictId: open, resolution: 'MATCHED' });
     b.dirty.add('*');
   }
+}
+
+/** An operator's decision: the value is agreed, the hold lifted, and every mapped channel written. */
+export function onConflictResolved(b: SkuBundle, ev: ConflictResolved, ctx: DecideContext): Effects {
+  const fx = noEffects('applied');
+  if (b.entity.held[ev.field] === ev.conflictId) delete b.entity.held[ev.field];
+  const decided: FieldValue = { value: ev.value, version: ev.sourceVersion, at: ev.occurredAt, source: ev.source };
+  b.entity.fields[ev.field] = decided;
+  b.dirty.add('*');
+  for (const t of ctx.rules.channels) writeField(b, ctx, fx, t, ev.field, ev.value, decided);
+  return fx;
 }
 
 /** A product was deleted on a source: stop writing there; never delete elsewhere. */

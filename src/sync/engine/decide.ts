@@ -1,6 +1,6 @@
 import type { CanonicalEvent } from '../../core/model.js';
 import type { SkuBundle } from '../state.js';
-import { onProductChanged, onProductDeleted } from './catalog.js';
+import { onConflictResolved, onProductChanged, onProductDeleted } from './catalog.js';
 import { onInventoryObserved, onSale, onWriteConfirmed, onWriteFailed } from './inventory.js';
 import type { DecideContext, Effects } from './types.js';
 
@@ -23,5 +23,7 @@ export function decide(b: SkuBundle, ev: CanonicalEvent, ctx: DecideContext): Ef
       return onWriteConfirmed(b, ev, ctx);
     case 'WriteFailed':
       return onWriteFailed(b, ev);
+    case 'ConflictResolved':
+      return onConflictResolved(b, ev, ctx);
   }
 }

@@ -1,0 +1,300 @@
+import { describeError, RetriableError, SyncError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { SinkConnector, SinkReading, SinkResult, SinkWrite } from '../types.js';
+import type { WooClient } from './client.js';
+import { decimalString, isVariation, modifiedIso } from './normalise.js';
+import { wooBatchResponseSchema, wooProductSchema, type WooProduct } from './schemas.js';
+
+/** Settings of the sink. */
+export interface WooSinkOptions {
+  /** Re-read written stock and report what is there (default true). */
+  readBack?: boolean;
+  log: Logger;
+}
+
+/** One write resolved to a WooCommerce object and the update to send. */
+interface Planned {
+  w: SinkWrite;
+  id: number;
+  parentId: number;
+  update: Record<string, unknown>;
+  /** inventory: the absolute quantity written. */
+  target?: number;
+  /** inventory `{delta}`: the relative change asked for (read-modify-write). */
+  delta?: number;
+  /** The object as the batch response returned it. */
+  written?: WooProduct;
+}
+
+/** Per-item error codes that repeating cannot fix. */
+const PERMANENT_ITEM_CODES = new Set([
+  'woocommerce_rest_product_invalid_id',
+  'woocommerce_rest_product_variation_invalid_id',
+  'woocommerce_rest_invalid_product_id',
+  'product_invalid_sku',
+  'rest_invalid_param',
+  'woocommerce_rest_cannot_edit',
+  'woocommerce_rest_cannot_batch',
+]);
+
+const BATCH_LIMIT = 100;
+const SKU_CHUNK = 50;
+const intId = (v: unknown): number => {
+  const n = Number(v);
+  return Number.isInteger(n) && n > 0 ? n : 0;
+};
+const permanent = (w: SinkWrite, code: string, message: string): SinkResult => ({ writeId: w.writeId, status: 'permanent', code, message });
+const fromError = (w: SinkWrite, err: unknown): SinkResult => {
+  const e = err instanceof SyncError ? err : undefined;
+  const d = describeError(err);
+  if (e && !e.retriable) return permanent(w, e.code, e.message);
+  return { writeId: w.writeId, status: 'retriable', code: d.code ?? 'WOO_ERROR', message: d.message, ...(err instanceof RetriableError && err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) };
+};
+
+/**
+ * Writes stock and catalog fields to a WooCommerce site through the batch endpoints
+ * (`/products/batch`, `/products/{parent}/variations/batch`, ≤ 100 items per call, calls bounded
+ * by the client's concurrency).
+ *
+ * - inventory `{available}`: `{id, stock_quantity, manage_stock: true}`, an absolute write:
+ *   WooCommerce has no compare-and-set, so after writing the sink re-reads the items and reports
+ *   what is there (`applied.available`), so a sale landing around our write is seen.
+ * - inventory `{delta}`: read-modify-write (WooCommerce has no relative write). NOT atomic: a sale
+ *   between the read and the write is overwritten; the re-check after the write reports the
+ *   value actually there and logs the race.
+ * - fields `{price?, title?, status?}`: `regular_price` (decimal string), `name` (not on
+ *   variations), `status`.
+ * - Per-item results: an item error with a 4xx/validation code is `permanent`, others
+ *   `retriable`; a whole call that fails transiently (429, 5xx, timeout) makes each of its items
+ *   `retriable`; a 413 (a site with a lower batch limit) is split in halves and resent.
+ */
+export class WooCommerceSink implements SinkConnector {
+  readonly maxBatch = BATCH_LIMIT;
+  private readonly readBack: boolean;
+
+  constructor(
+    readonly key: string,
+    private readonly client: WooClient,
+    private readonly opts: WooSinkOptions,
+  ) {
+    this.readBack = opts.readBack ?? true;
+  }
+
+  /** Writes a batch; one result per write, in the batch's order. */
+  async write(batch: SinkWrite[], signal?: AbortSignal): Promise<SinkResult[]> {
+    const results = new Map<string, SinkResult>();
+    const planned: Planned[] = [];
+    const unresolved: SinkWrite[] = [];
+    for (const w of batch) {
+      const problem = this.validate(w);
+      if (problem) results.set(w.writeId, problem);
+      else if (intId(w.refs.id)) planned.push(this.plan(w, intId(w.refs.id), intId(w.refs.parentId)));
+      else unresolved.push(w);
+    }
+    if (unresolved.length) await this.resolveBySku(unresolved, planned, results, signal);
+
+    const relative = planned.filter((p) => p.delta !== undefined);
+    if (relative.length) await this.prepareRelative(relative, results, signal);
+
+    const sendable = planned.filter((p) => !results.has(p.w.writeId));
+    const groups = new Map<string, Planned[]>();
+    for (const p of sendable) {
+      const path = p.parentId ? `/products/${p.parentId}/variations/batch` : '/products/batch';
+      groups.set(path, [...(groups.get(path) ?? []), p]);
+    }
+    const calls: Array<Promise<void>> = [];
+    for (const [path, items] of groups) {
+      for (let i = 0; i < items.length; i += BATCH_LIMIT) calls.push(this.sendChunk(path, items.slice(i, i + BATCH_LIMIT), results, signal));
+    }
+    await Promise.all(calls);
+
+    const ok = sendable.filter((p) => p.written && !results.has(p.w.writeId));
+    const current = this.readBack ? await this.currentOf(ok.filter((p) => p.target !== undefined), signal).catch((err: unknown) => {
+      this.opts.log.warn({ err: describeError(err) }, 'WooCommerce read-back failed; reporting the values the write returned');
+      return new Map<number, WooProduct>();
+    }) : new Map<number, WooProduct>();
+    for (const p of ok) results.set(p.w.writeId, { writeId: p.w.writeId, status: 'ok', applied: this.applied(p, current.get(p.id)) });
+    return batch.map((w) => results.get(w.writeId) ?? { writeId: w.writeId, status: 'retriable', code: 'WOO_NOT_SENT', message: 'write was not sent' });
+  }
+
+  /** Current stock, price and title of SKUs (`GET /products?sku=A,B,…`, which matches variations too). */
+  async read(skus: string[], signal?: AbortSignal): Promise<SinkReading[]> {
+    const out: SinkReading[] = [];
+    for (let i = 0; i < skus.length; i += SKU_CHUNK) {
+      const chunk = skus.slice(i, i + SKU_CHUNK);
+      const wanted = new Map(chunk.map((s) => [s.trim().toLowerCase(), s]));
+      for (const p of await this.productsBySku(chunk, signal)) {
+        const sku = wanted.get((p.sku ?? '').trim().toLowerCase());
+        if (!sku || p.type === 'variable') continue;
+        const parentId = isVariation(p) ? String(p.parent_id) : undefined;
+        const reading: SinkReading = {
+          sku,
+          available: p.manage_stock === true || p.manage_stock === 'parent' ? p.stock_quantity ?? null : null,
+          refs: { id: String(p.id), productId: parentId ?? String(p.id), ...(parentId ? { parentId } : {}) },
+        };
+        const price = decimalString(p.regular_price);
+        if (price !== undefined) reading.price = price;
+        if (p.name !== undefined) reading.title = p.name;
+        out.push(reading);
+      }
+    }
+    return out;
+  }
+
+  private validate(w: SinkWrite): SinkResult | undefined {
+    if (w.kind === 'order_line') return permanent(w, 'WOO_UNSUPPORTED_WRITE', 'WooCommerce is not an order target in syncctl');
+    if (w.kind === 'inventory' || w.kind === 'adjust') {
+      const { available, delta } = w.payload as { available?: unknown; delta?: unknown };
+      if (Number.isInteger(available) || Number.isInteger(delta)) return undefined;
+      return permanent(w, 'WOO_INVALID_WRITE', 'inventory write needs an integer `available` (absolute) or `delta` (relative)');
+    }
+    const f = w.payload as { price?: unknown; title?: unknown; status?: unknown };
+    if (f.price !== undefined && decimalString(f.price as string | number) === undefined) return permanent(w, 'WOO_INVALID_WRITE', `price ${String(f.price)} is not a decimal`);
+    if (f.price === undefined && typeof f.title !== 'string' && typeof f.status !== 'string') return permanent(w, 'WOO_INVALID_WRITE', 'fields write names no field WooCommerce can take (price, title, status)');
+    return undefined;
+  }
+
+  private plan(w: SinkWrite, id: number, parentId: number): Planned {
+    if (w.kind === 'inventory' || w.kind === 'adjust') {
+      const { available, delta } = w.payload as { available?: number; delta?: number };
+      if (Number.isInteger(available)) return { w, id, parentId, target: available, update: { id, stock_quantity: available, manage_stock: true } };
+      return { w, id, parentId, delta, update: { id } };
+    }
+    const f = w.payload as { price?: string | number; title?: string; status?: string };
+    const update: Record<string, unknown> = { id };
+    if (f.price !== undefined) update.regular_price = decimalString(f.price);
+    if (typeof f.title === 'string' && !parentId) update.name = f.title; // variations have no name of their own
+    if (typeof f.status === 'string') update.status = f.status === 'active' ? 'publish' : parentId || f.status !== 'draft' ? 'private' : 'draft';
+    return { w, id, parentId, update };
+  }
+
+  private async resolveBySku(writes: SinkWrite[], planned: Planned[], results: Map<string, SinkResult>, signal?: AbortSignal): Promise<void> {
+    let readings: SinkReading[];
+    try {
+      readings = await this.read(writes.map((w) => w.sku), signal);
+    } catch (err) {
+      for (const w of writes) results.set(w.writeId, fromError(w, err));
+      return;
+    }
+    const bySku = new Map(readings.map((r) => [r.sku, r]));
+    for (const w of writes) {
+      const r = bySku.get(w.sku);
+      if (!r) results.set(w.writeId, permanent(w, 'WOO_SKU_NOT_FOUND', `no product or variation with SKU ${w.sku} on this site`));
+      else planned.push(this.plan(w, intId(r.refs.id), intId(r.refs.parentId)));
+    }
+  }
+
+  /** Reads the current stock of relative writes and turns them into absolute ones. */
+  private async prepareRelative(items: Planned[], results: Map<string, SinkResult>, signal?: AbortSignal): Promise<void> {
+    let current: Map<number, WooProduct>;
+    try {
+      current = await this.currentOf(items, signal);
+    } catch (err) {
+      for (const p of items) results.set(p.w.writeId, fromError(p.w, err));
+      return;
+    }
+    for (const p of items) {
+      const now = current.get(p.id);
+      if (!now) results.set(p.w.writeId, permanent(p.w, 'woocommerce_rest_product_invalid_id', `product ${p.id} not found`));
+      else if (now.manage_stock !== true || typeof now.stock_quantity !== 'number') results.set(p.w.writeId, permanent(p.w, 'WOO_STOCK_NOT_MANAGED', `product ${p.id} does not manage stock: a relative change has no base`));
+      else {
+        p.target = now.stock_quantity + p.delta!;
+        p.update = { id: p.id, stock_quantity: p.target, manage_stock: true };
+      }
+    }
+  }
+
+  private async sendChunk(path: string, items: Planned[], results: Map<string, SinkResult>, signal?: AbortSignal): Promise<void> {
+    let body: unknown;
+    try {
+      body = (await this.client.request<unknown>({ method: 'POST', path, body: { update: items.map((p) => p.update) }, signal })).body;
+    } catch (err) {
+      if (err instanceof SyncError && err.code === 'woocommerce_rest_request_entity_too_large' && items.length > 1) {
+        const half = Math.ceil(items.length / 2);
+        await this.sendChunk(path, items.slice(0, half), results, signal);
+        await this.sendChunk(path, items.slice(half), results, signal);
+        return;
+      }
+      for (const p of items) results.set(p.w.writeId, fromError(p.w, err));
+      return;
+    }
+    const parsed = wooBatchResponseSchema.safeParse(body);
+    const updates = parsed.success ? parsed.data.update ?? [] : [];
+    items.forEach((p, i) => {
+      const entry = updates[i];
+      if (!entry) {
+        results.set(p.w.writeId, { writeId: p.w.writeId, status: 'retriable', code: 'WOO_MALFORMED_RESPONSE', message: `${path} answered without a result for item ${i}` });
+      } else if (entry.error) {
+        const status = intId((entry.error.data as { status?: unknown } | undefined)?.status);
+        const code = entry.error.code ?? 'WOO_ITEM_ERROR';
+        const message = entry.error.message ?? 'item failed';
+        const isPermanent = PERMANENT_ITEM_CODES.has(code) || (status >= 400 && status < 500 && ![408, 409, 429].includes(status));
+        results.set(p.w.writeId, isPermanent ? permanent(p.w, code, message) : { writeId: p.w.writeId, status: 'retriable', code, message });
+      } else {
+        const w = wooProductSchema.safeParse(entry);
+        if (w.success) p.written = w.data;
+        else results.set(p.w.writeId, { writeId: p.w.writeId, status: 'retriable', code: 'WOO_MALFORMED_RESPONSE', message: `${path} item ${i} is not a product` });
+      }
+    });
+  }
+
+  private applied(p: Planned, now: WooProduct | undefined): Record<string, unknown> {
+    const src = now ?? p.written!;
+    const version = modifiedIso(src);
+    if (p.w.kind === 'inventory' || p.w.kind === 'adjust') {
+      const available = src.manage_stock === true ? src.stock_quantity ?? null : null;
+      if (p.delta !== undefined && available !== p.target) {
+        this.opts.log.warn({ id: p.id, target: p.target, available }, 'WooCommerce stock changed around a relative write (no atomic adjust in WooCommerce)');
+      }
+      return { available, written: p.target, version, readBack: now !== undefined };
+    }
+    const out: Record<string, unknown> = { version };
+    const price = decimalString(src.regular_price);
+    if ('regular_price' in p.update && price !== undefined) out.price = price;
+    if ('name' in p.update && src.name !== undefined) out.title = src.name;
+    if ('status' in p.update && src.status !== undefined) out.status = src.status;
+    return out;
+  }
+
+  /**
+   * The objects as they are now, by id: one `GET /products?sku=…` per 50 known SKUs (it matches
+   * variations too), then `include=` for what has no SKU (per parent for variations).
+   */
+  private async currentOf(items: Planned[], signal?: AbortSignal): Promise<Map<number, WooProduct>> {
+    const out = new Map<number, WooProduct>();
+    const wantIds = new Set(items.map((p) => p.id));
+    const skus = [...new Set(items.map((p) => p.written?.sku || p.w.sku).filter((s): s is string => !!s))];
+    for (let i = 0; i < skus.length; i += SKU_CHUNK) {
+      for (const p of await this.productsBySku(skus.slice(i, i + SKU_CHUNK), signal)) if (wantIds.has(p.id)) out.set(p.id, p);
+    }
+    const missing = items.filter((p) => !out.has(p.id));
+    const byPath = new Map<string, number[]>();
+    for (const p of missing) {
+      const path = p.parentId ? `/products/${p.parentId}/variations` : '/products';
+      byPath.set(path, [...(byPath.get(path) ?? []), p.id]);
+    }
+    await Promise.all(
+      [...byPath].map(async ([path, ids]) => {
+        for (let i = 0; i < ids.length; i += BATCH_LIMIT) {
+          const rows = await this.client.all<unknown>(path, { include: ids.slice(i, i + BATCH_LIMIT).join(','), per_page: 100 }, signal);
+          for (const r of rows) {
+            const p = wooProductSchema.safeParse(r);
+            if (p.success) out.set(p.data.id, p.data);
+          }
+        }
+      }),
+    );
+    return out;
+  }
+
+  private async productsBySku(skus: string[], signal?: AbortSignal): Promise<WooProduct[]> {
+    if (skus.length === 0) return [];
+    const rows = await this.client.all<unknown>('/products', { sku: skus.join(','), per_page: 100 }, signal);
+    return rows.flatMap((r) => {
+      const p = wooProductSchema.safeParse(r);
+      if (p.success) return [p.data];
+      this.opts.log.warn({ issue: p.error.issues[0]?.message }, 'skipping a WooCommerce product that does not parse');
+      return [];
+    });
+  }
+}
