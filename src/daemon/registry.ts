@@ -1,6 +1,7 @@
 import type { SyncConfig } from '../config/schema.js';
 import { sourceKey } from '../core/model.js';
 import { createWooCommerceConnector } from '../connectors/woocommerce/index.js';
+import { createShopifyConnector } from '../connectors/shopify/index.js';
 import type { ConnectorFactory } from './daemon.js';
 import type { ConnectorSet } from './connector-set.js';
 
@@ -23,6 +24,24 @@ export const buildConnectorSet: ConnectorFactory = async (config) => {
     services: [],
     close: async () => undefined,
   };
+  for (const [instance, cfg] of Object.entries(config.sources.shopify)) {
+    const shop = createShopifyConnector(instance, cfg, { skuRule: config.identity.sku });
+    const url = webhookUrl(config, 'shopify', instance);
+    set.webhookSources.set(`shopify/${instance}`, shop.source);
+    set.polled.push({ connector: shop.source, intervalMs: cfg.pollIntervalSeconds * 1000 });
+    set.sinks.set(sourceKey('shopify', instance), shop.sink);
+    if (config.daemon.registerWebhooks) {
+      set.leaderTasks.push({
+        name: `webhooks:shopify:${instance}`,
+        intervalMs: 300_000,
+        run: async (signal) => {
+          // Shopify may remove a subscription after repeated failures: re-check every few minutes.
+          await shop.subscriptions.ensureWebhooks(url, signal);
+
+        },
+      });
+    }
+  }
   for (const [instance, cfg] of Object.entries(config.sources.woocommerce)) {
     const deliveryUrl = webhookUrl(config, 'woocommerce', instance);
     const woo = createWooCommerceConnector(instance, cfg, { deliveryUrl });

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { getLogger } from '../../core/logger.js';
 import { events as bus, type SyncEventBus } from '../../core/events.js';
-import { describeError } from '../../core/errors.js';
+import { describeError, isRetriable } from '../../core/errors.js';
 import { sourceKey } from '../../core/model.js';
 import type { NewRawEvent, SourceConnector, WebhookRequest } from '../../connectors/types.js';
 import { WebhookRejectedError } from '../../connectors/webhook-errors.js';
@@ -39,6 +39,12 @@ export class WebhookIntake {
       outcome = await src.verifyAndParse(req);
     } catch (err) {
       if (err instanceof WebhookRejectedError) return this.reject(platform, instance, err, seconds);
+      if (isRetriable(err)) {
+        // Verified but not processable right now (e.g. a SKU lookup failed): let the platform deliver it again.
+        this.log.warn({ platform, instance, err: describeError(err) }, 'webhook accepted later: answering 503 so the platform retries');
+        this.instrumentation.emit('webhook.received', { platform, instance, outcome: 'rejected', reason: 'unavailable', seconds: seconds() });
+        return { status: 503, body: { ok: false, error: 'TEMPORARILY_UNAVAILABLE', message: 'try again later' } };
+      }
       this.log.warn({ platform, instance, err: describeError(err) }, 'webhook could not be parsed');
       return this.reject(platform, instance, new WebhookRejectedError('malformed', 'the delivery could not be parsed'), seconds);
     }

@@ -1,0 +1,171 @@
+/**
+ * Backfill of a whole store through a bulk operation: run `bulkOperationRunQuery` (products,
+ * variants and their stock at the managed location), wait for it, then stream the JSONL result
+ * line by line. Variants arrive as lines of their own with `__parentId` right after their product
+ * (`groupObjects: true`), so only one product is held at a time. Batches of raw events come with a
+ * cursor (operation id + lines consumed) from which a later run resumes without redoing the work.
+ */
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { SkuNormalisation } from '../../core/ids.js';
+import { PermanentError, RetriableError } from '../../core/errors.js';
+import { getLogger } from '../../core/logger.js';
+import { retry, sleep } from '../../core/retry.js';
+import type { NewRawEvent } from '../types.js';
+import type { ShopifyClient } from './client.js';
+import { inlineVariables, loadDocument } from './documents.js';
+import type { ManagedLocation } from './locations.js';
+import { productEvents, type GqlVariant } from './poller.js';
+
+/** Where a backfill resumes: the bulk operation and how many JSONL lines are done. */
+export interface BackfillCursor {
+  operationId: string;
+  /** Lines of the JSONL fully turned into emitted events. */
+  line: number;
+}
+
+/** One batch of a backfill. */
+export interface BackfillBatch {
+  events: NewRawEvent[];
+  /** Store it once the events are durable; pass it back to resume. */
+  cursor: BackfillCursor;
+  /** Products emitted so far in this run. */
+  products: number;
+}
+
+/** Options of {@link ShopifyBackfill}. */
+export interface BackfillOptions {
+  instance: string;
+  client: ShopifyClient;
+  location: ManagedLocation;
+  skuRule: SkuNormalisation;
+  /** Status polling interval while the operation runs, ms. */
+  pollIntervalMs?: number;
+  /** Give up waiting for an operation after this long, ms (default 6 h). */
+  maxWaitMs?: number;
+}
+
+interface BulkOp { id: string; status: string; errorCode: string | null; objectCount: string; rootObjectCount: string; url: string | null }
+interface UserError { field: string[] | null; message: string; code: string | null }
+interface ProductLine { id: string; title: string; status: string; updatedAt: string }
+
+/** Bulk backfill of one store. */
+export class ShopifyBackfill {
+  private readonly log = getLogger('shopify.backfill');
+
+  constructor(private readonly o: BackfillOptions) {}
+
+  /** Streams the store as batches of about `batchSize` events, from `cursor` when given. */
+  async *run(cursor: BackfillCursor | null = null, opts: { batchSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<BackfillBatch> {
+    const signal = opts.signal;
+    const batchSize = opts.batchSize ?? 500;
+    const locationId = await this.o.location.get(signal);
+    let op = cursor ? await this.status(cursor.operationId, signal) : null;
+    if (!op || op.status === 'EXPIRED' || op.status === 'FAILED' || op.status === 'CANCELED') {
+      if (cursor) this.log.info({ instance: this.o.instance, operation: cursor.operationId, status: op?.status ?? 'unknown' }, 'cannot resume the bulk operation; starting a new one');
+      op = await this.start(locationId, signal);
+      cursor = null;
+    }
+    op = await this.waitDone(op.id, signal);
+    const skip = cursor?.line ?? 0;
+    if (!op.url) {
+      yield { events: [], cursor: { operationId: op.id, line: 0 }, products: 0 };
+      return;
+    }
+    const res = await retry(async () => {
+      const r = await fetch(op.url!, { signal });
+      if (r.status >= 500) throw new RetriableError('SHOPIFY_BULK_DOWNLOAD', `bulk result download answered ${r.status}`);
+      if (!r.ok || !r.body) throw new PermanentError('SHOPIFY_BULK_DOWNLOAD', `bulk result download answered ${r.status}`, { hint: 'Results expire after 7 days: run the backfill again from scratch.' });
+      return r;
+    }, { retries: 5, signal });
+    const lines = createInterface({ input: Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), crlfDelay: Infinity });
+    let n = 0;
+    let product: ProductLine | null = null;
+    let variants: GqlVariant[] = [];
+    let batch: NewRawEvent[] = [];
+    let products = 0;
+    const flush = (): NewRawEvent[] => {
+      if (!product) return [];
+      products++;
+      const out = productEvents('backfill', this.o.instance, this.o.skuRule, locationId, product, variants);
+      product = null;
+      variants = [];
+      return out;
+    };
+    try {
+      for await (const text of lines) {
+        n++;
+        if (n <= skip || text.trim() === '') continue;
+        let row: Record<string, unknown>;
+        try {
+          row = JSON.parse(text) as Record<string, unknown>;
+        } catch (err) {
+          throw new RetriableError('SHOPIFY_BULK_MALFORMED', `line ${n} of the bulk result is not JSON`, { cause: err, details: { operation: op.id, line: n } });
+        }
+        if (typeof row.__parentId === 'string') {
+          if (!product || row.__parentId !== product.id) {
+            throw new PermanentError('SHOPIFY_BULK_ORDER', `line ${n}: variant of ${row.__parentId} does not follow its product`, { details: { operation: op.id, line: n } });
+          }
+          variants.push(row as unknown as GqlVariant);
+          continue;
+        }
+        // A new product: the previous one is complete.
+        batch.push(...flush());
+        if (batch.length >= batchSize) {
+          yield { events: batch, cursor: { operationId: op.id, line: n - 1 }, products };
+          batch = [];
+        }
+        product = row as unknown as ProductLine;
+      }
+      batch.push(...flush());
+      yield { events: batch, cursor: { operationId: op.id, line: n }, products };
+    } finally {
+      lines.close();
+    }
+  }
+
+  private async status(id: string, signal?: AbortSignal): Promise<BulkOp | null> {
+    const d = await this.o.client.request<{ bulkOperation: BulkOp | null }>(loadDocument('BulkOperationStatus'), { id }, { signal });
+    return d.bulkOperation;
+  }
+
+  /** Starts the bulk query; waits out another bulk query of the app (OPERATION_IN_PROGRESS). */
+  private async start(locationId: string, signal?: AbortSignal): Promise<BulkOp> {
+    const query = inlineVariables(loadDocument('BulkProducts'), { locationId }).text;
+    const deadline = Date.now() + (this.o.maxWaitMs ?? 6 * 3600_000);
+    for (;;) {
+      const d = await this.o.client.request<{ bulkOperationRunQuery: { bulkOperation: { id: string; status: string } | null; userErrors: UserError[] } }>(
+        loadDocument('BulkOperationRunQuery'), { query }, { signal });
+      const p = d.bulkOperationRunQuery;
+      if (p.bulkOperation) {
+        this.log.info({ instance: this.o.instance, operation: p.bulkOperation.id }, 'bulk operation started');
+        return { ...p.bulkOperation, errorCode: null, objectCount: '0', rootObjectCount: '0', url: null };
+      }
+      const e = p.userErrors[0];
+      if (e?.code !== 'OPERATION_IN_PROGRESS') {
+        throw new PermanentError(`SHOPIFY_BULK_${e?.code ?? 'REFUSED'}`, `Shopify refused the bulk query: ${e?.message ?? 'no reason given'}`, { details: { userErrors: p.userErrors } });
+      }
+      if (Date.now() > deadline) throw new RetriableError('SHOPIFY_BULK_BUSY', 'another bulk query of this app kept running', { hint: 'Wait for it (or cancel it) and run the backfill again.' });
+      const current = await this.o.client.request<{ currentBulkOperation: { id: string; status: string } | null }>(loadDocument('CurrentBulkOperation'), {}, { signal });
+      this.log.info({ instance: this.o.instance, running: current.currentBulkOperation?.id }, 'another bulk query is running; waiting');
+      await sleep(this.o.pollIntervalMs ?? 1000, signal);
+    }
+  }
+
+  private async waitDone(id: string, signal?: AbortSignal): Promise<BulkOp> {
+    const deadline = Date.now() + (this.o.maxWaitMs ?? 6 * 3600_000);
+    let interval = Math.min(this.o.pollIntervalMs ?? 1000, 100);
+    for (;;) {
+      const op = await this.status(id, signal);
+      if (!op) throw new PermanentError('SHOPIFY_BULK_UNKNOWN', `bulk operation ${id} does not exist`);
+      if (op.status === 'COMPLETED') return op;
+      if (op.status === 'FAILED' || op.status === 'CANCELED' || op.status === 'EXPIRED') {
+        throw new RetriableError(`SHOPIFY_BULK_${op.status}`, `bulk operation ${id} ended ${op.status}${op.errorCode ? ` (${op.errorCode})` : ''}`, { hint: 'Run the backfill again; it starts a new operation.' });
+      }
+      if (Date.now() > deadline) throw new RetriableError('SHOPIFY_BULK_TIMEOUT', `bulk operation ${id} is still ${op.status}`);
+      await sleep(interval, signal);
+      interval = Math.min(interval * 2, this.o.pollIntervalMs ?? 1000);
+    }
+  }
+}
