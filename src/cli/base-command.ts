@@ -4,6 +4,7 @@ import { configureLogger, LOG_LEVELS, type LogLevel } from '../core/logger.js';
 import { BugError, ConfigError, SyncError } from '../core/errors.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
+import { CommandResources } from './resources.js';
 
 export type FlagsOf<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 export type ArgsOf<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
@@ -53,6 +54,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Warnings collected for the envelope (and printed to stderr without --json). */
   protected readonly warnings: string[] = [];
   private loaded?: LoadedConfig;
+  private res?: CommandResources;
   private readonly cleanups: Array<() => Promise<void> | void> = [];
 
   public override async init(): Promise<void> {
@@ -81,6 +83,17 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       components: flagLevel ? {} : this.loaded.config.logging.components,
     });
     return this.loaded;
+  }
+
+  /** Connections to PostgreSQL and Kafka for this command (opened on first use, closed at the end). */
+  protected async resources(): Promise<CommandResources> {
+    if (!this.res) {
+      const { config } = await this.loadConfig();
+      this.res = new CommandResources(config);
+      const res = this.res;
+      this.onCleanup(() => res.close());
+    }
+    return this.res;
   }
 
   /** Registers work to do when the command ends, whatever the outcome (close pools, clients). */
