@@ -173,8 +173,25 @@ export const configSchema = z.strictObject({
       conflictWindowSeconds: z.number().int().min(0).default(300),
       /** Policy per catalog field. */
       fieldPolicies: z
-        .record(z.string(), z.union([z.enum(['last-writer-wins', 'manual']), z.string().regex(/^priority:.+$/)]))
-        .default({ price: 'last-writer-wins', title: 'last-writer-wins', status: 'last-writer-wins' }),
+        .record(z.string(), z.union([z.enum(['last-writer-wins', 'manual', 'ignore']), z.string().regex(/^priority:.+$/)]))
+        // Title and status are product-level on Shopify (and on WooCommerce variable products) while
+        // syncctl matches SKUs: syncing them is opt-in.
+        .default({ price: 'last-writer-wins', title: 'ignore', status: 'ignore' }),
+      /** The daemon's continuous drift check: the `syncctl diff` comparison of each pair, on a schedule (leader only). */
+      driftCheck: z
+        .strictObject({
+          /** Run drift checks at all. */
+          enabled: z.boolean().default(true),
+          /** Seconds between two checks of one pair (default hourly). */
+          intervalSeconds: z.number().int().min(1).default(3600),
+          /** Seconds after the daemon starts before the first check of a pair that was never checked. */
+          initialDelaySeconds: z.number().int().min(0).default(60),
+          /** Pairs `<side>-><side>` with full source keys, e.g. `erp->shopify:main`; empty: every source against the stock authority. */
+          pairs: z
+            .array(z.string().regex(/^(erp|(shopify|woocommerce):[a-z0-9_-]+)->(erp|(shopify|woocommerce):[a-z0-9_-]+)$/, 'must be <side>-><side>, e.g. erp->shopify:main'))
+            .default([]),
+        })
+        .prefault({}),
     })
     .prefault({}),
   /** How SKUs are matched across platforms. */
@@ -199,7 +216,30 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   /** The transformation stage. */
-  transform: z.strictObject({ runner: z.enum(['embedded', 'flink']).default('embedded') }).prefault({}),
+  transform: z
+    .strictObject({
+      runner: z.enum(['embedded', 'flink']).default('embedded'),
+      /** The Flink runner (`runner: flink`): where the cluster is and how the transform job runs. */
+      flink: z
+        .strictObject({
+          /** SQL Gateway REST URL; defaults to the local stack's (`http://127.0.0.1:<stack.flink.gatewayPort>`). */
+          gatewayUrl: url(['http:', 'https:']).optional(),
+          /** JobManager REST URL; defaults to the local stack's (`http://127.0.0.1:<stack.flink.restPort>`). */
+          restUrl: url(['http:', 'https:']).optional(),
+          /** Checkpoint interval of the transform jobs (ms); the Kafka source commits offsets on each checkpoint. */
+          checkpointIntervalMs: z.number().int().min(100).default(5000),
+          /** Checkpoint directory (any Flink filesystem URI); defaults to `file://<stack dir>/data/flink/checkpoints`. */
+          checkpointUri: z.string().min(1).optional(),
+          /** Canonical sink guarantee: exactly-once makes output visible only at checkpoints (use ≤ 500 ms checkpoints). */
+          deliveryGuarantee: z.enum(['at-least-once', 'exactly-once']).default('at-least-once'),
+          /** Parallelism of the transform jobs (each parallel instance takes a slot). */
+          parallelism: z.number().int().min(1).max(256).default(1),
+          /** Window of the per-source figures job (seconds; 60 = per minute). */
+          metricsWindowSeconds: z.number().int().min(1).max(3600).default(60),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   retry: retrySchema.prefault({}),
   /** Batching of Kafka and database work. */
   batching: z

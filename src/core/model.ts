@@ -83,6 +83,8 @@ export interface CanonicalBase {
   sourceVersion: string;
   /** When the change happened at the source (ISO). */
   occurredAt: string;
+  /** When syncctl received it (ISO; absent on events the engine itself produces). */
+  receivedAt?: string;
   /** The raw event it came from. */
   rawEventId: string;
   origin: EventOrigin;

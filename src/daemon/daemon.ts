@@ -50,6 +50,8 @@ export class Daemon {
   private leaderAbort?: AbortController;
   private leaderLoops: Promise<void>[] = [];
   private started = false;
+  private lastChecks: Record<string, { ok: boolean; detail?: string }> = {};
+  private healthTimer?: NodeJS.Timeout;
   private draining = false;
   /** The HTTP address once listening. */
   url?: string;
@@ -98,7 +100,7 @@ export class Daemon {
         intake,
         registry,
         probes,
-        health: { live: () => ({ ok: true }), ready: () => this.readiness() },
+        health: { live: () => this.liveness(), ready: () => this.readiness() },
         alerts: c.monitoring.alertReceiver.enabled ? {} : false,
         instrumentation: this.instrumentation,
       });
@@ -120,6 +122,8 @@ export class Daemon {
       this.lease = new LeaderLease(c.database.url, `syncctl.leader.${c.database.schema}.${c.kafka.topicPrefix}`, () => this.becomeLeader(), () => this.stepDown());
       this.lease.start();
       this.started = true;
+      this.healthTimer = setInterval(() => void this.readiness().catch(() => undefined), 5000);
+      this.healthTimer.unref();
       this.log.info({ url: this.url, sources: [...this.connectors.webhookSources.keys()], targets: [...this.connectors.sinks.keys()] }, 'syncctl daemon started');
     } catch (err) {
       await this.stop().catch(() => undefined);
@@ -167,7 +171,17 @@ export class Daemon {
     await this.pollers?.stop();
   }
 
-  /** Readiness: started, not draining, PostgreSQL answering. */
+  /**
+   * Liveness: the process answers (200 even while a dependency is down, so a supervisor does not
+   * restart a daemon that will resume by itself); the body names the dependencies found down by
+   * the last readiness check (refreshed every few seconds).
+   */
+  liveness(): { ok: boolean; detail?: Record<string, unknown> } {
+    const down = Object.entries(this.lastChecks).filter(([k, v]) => !v.ok && ['postgres', 'kafka', 'redis'].includes(k)).map(([k]) => k);
+    return { ok: true, detail: { dependencies: down.length ? 'degraded' : 'ok', ...(down.length ? { down } : {}) } };
+  }
+
+  /** Readiness: started, not draining, PostgreSQL and Kafka answering (Redis is optional: reported only). */
   async readiness(): Promise<{ ok: boolean; checks: Record<string, { ok: boolean; detail?: string }> }> {
     const checks: Record<string, { ok: boolean; detail?: string }> = {
       started: { ok: this.started },
@@ -179,8 +193,16 @@ export class Daemon {
     } catch (err) {
       checks.postgres = { ok: false, detail: describeError(err).message };
     }
+    try {
+      const admin = await withTimeout(this.kafka!.getAdmin(), 2000);
+      await withTimeout(admin.describeCluster(), 2000);
+      checks.kafka = { ok: true };
+    } catch (err) {
+      checks.kafka = { ok: false, detail: describeError(err).message };
+    }
     checks.redis = { ok: this.redis?.status === 'ready', detail: this.redis?.status };
     checks.leader = { ok: true, detail: this.lease?.leader ? 'leader' : 'follower' };
+    this.lastChecks = checks;
     return { ok: Object.values(checks).every((x) => x.ok || x === checks.redis), checks };
   }
 
@@ -190,6 +212,7 @@ export class Daemon {
    */
   async stop(): Promise<void> {
     this.draining = true;
+    clearInterval(this.healthTimer);
     const step = async (name: string, fn: () => Promise<unknown> | undefined) => {
       try {
         await fn();
@@ -216,4 +239,15 @@ export class Daemon {
     await step('pool', () => this.pool?.end());
     this.started = false;
   }
+}
+
+/** Rejects when `p` does not settle within `ms` (the dependency checks must answer quickly). */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]);
 }

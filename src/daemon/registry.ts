@@ -2,6 +2,8 @@ import type { SyncConfig } from '../config/schema.js';
 import { sourceKey } from '../core/model.js';
 import { createWooCommerceConnector } from '../connectors/woocommerce/index.js';
 import { createShopifyConnector } from '../connectors/shopify/index.js';
+import { createErpConnector } from '../connectors/erp/index.js';
+import { driftCheckTasks } from '../services/diff/drift-check.js';
 import type { ConnectorFactory } from './daemon.js';
 import type { ConnectorSet } from './connector-set.js';
 
@@ -15,7 +17,7 @@ export function webhookUrl(config: SyncConfig, platform: string, instance: strin
  * Builds the connectors named in config: every Shopify store and WooCommerce site (webhook
  * intake, polling, writing, webhook health) and the ERP (CDC source, writer, Connect supervisor).
  */
-export const buildConnectorSet: ConnectorFactory = async (config) => {
+export const buildConnectorSet: ConnectorFactory = async (config, ctx) => {
   const set: ConnectorSet = {
     webhookSources: new Map(),
     polled: [],
@@ -59,6 +61,19 @@ export const buildConnectorSet: ConnectorFactory = async (config) => {
         } else await woo.health.checkWebhooks(signal);
       },
     });
+  }
+  // The scheduled drift check (sync.driftCheck): one leader task per pair.
+  set.leaderTasks.push(...driftCheckTasks(config, ctx.pool));
+  if (config.sources.erp) {
+    const erp = createErpConnector(config, { pool: ctx.pool, kafka: ctx.kafka, store: ctx.store, groupPrefix: config.daemon.groupPrefix });
+    set.sinks.set('erp', erp.sink);
+    set.services.push(erp.source);
+    set.leaderTasks.push(erp.supervisor);
+    const close = set.close;
+    set.close = async () => {
+      await close();
+      await erp.close();
+    };
   }
   return set;
 };

@@ -105,16 +105,31 @@ export class StateStore {
       }
     }
     if (ids.length === 0) return;
-    const r = await client.query(
-      `insert into sync_state (entity_id, source_type, last_sync_at, version, data, status, source_version, updated_at)
-       select id, t, now(), v, d, s, sv, now() from unnest($1::text[], $2::text[], $3::int[], $4::jsonb[], $5::text[], $6::text[]) as u(id, t, v, d, s, sv)
-       on conflict (entity_id, source_type) do update
-         set version = excluded.version, data = excluded.data, status = excluded.status, source_version = excluded.source_version,
-             last_sync_at = now(), updated_at = now()
-         where sync_state.version = excluded.version - 1`,
-      [ids, types, versions, data, statuses, srcVersions],
-    );
-    if ((r.rowCount ?? 0) !== ids.length) throw new StaleStateError(ids.length - (r.rowCount ?? 0));
+    // Rows we loaded (version > 0) are updated only if still at that version; rows new to us are
+    // inserted only if nobody created them meanwhile. A cache that disagrees with PostgreSQL
+    // (flushed, stale, restored database) therefore costs a retry, never a lost update.
+    const isNew = versions.map((v) => v === 1);
+    const pick = <T>(arr: T[], wantNew: boolean) => arr.filter((_, i) => isNew[i] === wantNew);
+    let changed = 0;
+    if (isNew.some(Boolean)) {
+      const r = await client.query(
+        `insert into sync_state (entity_id, source_type, last_sync_at, version, data, status, source_version, updated_at)
+         select id, t, now(), v, d, s, sv, now() from unnest($1::text[], $2::text[], $3::int[], $4::jsonb[], $5::text[], $6::text[]) as u(id, t, v, d, s, sv)
+         on conflict (entity_id, source_type) do nothing`,
+        [pick(ids, true), pick(types, true), pick(versions, true), pick(data, true), pick(statuses, true), pick(srcVersions, true)],
+      );
+      changed += r.rowCount ?? 0;
+    }
+    if (isNew.some((x) => !x)) {
+      const r = await client.query(
+        `update sync_state s set version = u.v, data = u.d, status = u.st, source_version = u.sv, last_sync_at = now(), updated_at = now()
+           from unnest($1::text[], $2::text[], $3::int[], $4::jsonb[], $5::text[], $6::text[]) as u(id, t, v, d, st, sv)
+          where s.entity_id = u.id and s.source_type = u.t and s.version = u.v - 1`,
+        [pick(ids, false), pick(types, false), pick(versions, false), pick(data, false), pick(statuses, false), pick(srcVersions, false)],
+      );
+      changed += r.rowCount ?? 0;
+    }
+    if (changed !== ids.length) throw new StaleStateError(ids.length - changed);
     for (const b of bundles) {
       for (const row of b.dirty) b.rowVersions[row] = (b.rowVersions[row] ?? 0) + 1;
     }

@@ -11,6 +11,18 @@ import type { DecideContext, EngineRules, LedgerLine } from './engine/types.js';
 import { loadLedger, persistEffects, type BatchEffects } from './effects-store.js';
 import { StaleStateError, type StateStore } from './state-store.js';
 
+/**
+ * When the change behind an event happened, for sync latency: the source's time, unless the
+ * event reached us much later (an initial load or a poll finding an old change), where the
+ * time we received it is what the pipeline can be held to.
+ */
+export function changeTime(ev: CanonicalEvent): string {
+  if (!ev.receivedAt) return ev.occurredAt;
+  const occurred = Date.parse(ev.occurredAt);
+  const received = Date.parse(ev.receivedAt);
+  return Number.isNaN(occurred) || occurred < received - 5000 ? ev.receivedAt : ev.occurredAt;
+}
+
 /** Options of a sync worker. */
 export interface SyncWorkerOptions {
   groupId: string;
@@ -83,6 +95,8 @@ export class SyncWorker {
       for (const ev of evs) {
         const b = bundles.get(ev.sku)!;
         const fx = decide(b, ev, ctx);
+        const changedAt = changeTime(ev);
+        for (const w of fx.writes) w.sourceEventAt = changedAt;
         for (const l of fx.ledger) ledger.set(`${l.sourceKey}|${l.orderId}|${l.lineId}`, l as LedgerLine);
         all.writes.push(...fx.writes);
         all.cancels.push(...fx.cancel.map((c) => ({ ...c, sku: ev.sku })));

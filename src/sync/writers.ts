@@ -45,6 +45,7 @@ export class WriterPool {
   private loops: Promise<void>[] = [];
   private wakers = new Set<() => void>();
   private listener?: pg.Client;
+  private recovery?: NodeJS.Timeout;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -60,6 +61,12 @@ export class WriterPool {
   async start(): Promise<void> {
     this.running = true;
     await this.recoverAbandoned();
+    // Not only at start: a peer daemon that died (scale-out) or a round whose outcome could not be
+    // recorded (Kafka or PostgreSQL down) leaves rows INFLIGHT while this process keeps running.
+    this.recovery = setInterval(() => {
+      this.recoverAbandoned().catch((err) => this.log.warn({ err: describeError(err) }, 'recovering abandoned writes failed; will retry'));
+    }, Math.max(1000, (this.opts.leaseSeconds * 1000) / 2));
+    this.recovery.unref();
     try {
       const c = new pg.Client({ connectionString: this.databaseUrl, application_name: 'syncctl writers' });
       c.on('error', () => (this.listener = undefined));
@@ -76,6 +83,7 @@ export class WriterPool {
   /** Stops after the batches in flight (their outcomes are recorded). */
   async stop(): Promise<void> {
     this.running = false;
+    clearInterval(this.recovery);
     this.wakeAll();
     await Promise.allSettled(this.loops);
     this.loops = [];
@@ -86,14 +94,51 @@ export class WriterPool {
     for (const w of this.wakers) w();
   }
 
-  /** Puts writes abandoned INFLIGHT by a crashed process back to PENDING. */
+  /**
+   * Puts writes abandoned INFLIGHT (by a crashed process, or a round whose outcome could not be
+   * recorded) back to PENDING, to be sent again with the same idempotency key. An absolute write
+   * (inventory, fields) whose target and SKU already have a newer PENDING write of the same kind
+   * is folded into it instead (fields merged, the newer values winning) and marked SUPERSEDED:
+   * at most one absolute write per target, SKU and kind may be pending.
+   */
   async recoverAbandoned(): Promise<number> {
-    const r = await this.pool.query(
-      `update planned_writes set status = 'PENDING', updated_at = now() where status = 'INFLIGHT' and updated_at < now() - make_interval(secs => $1)`,
-      [this.opts.leaseSeconds],
-    );
-    if (r.rowCount) this.log.info({ count: r.rowCount }, 'resending writes abandoned by a previous run (same idempotency keys)');
-    return r.rowCount ?? 0;
+    const client = await this.pool.connect();
+    let recovered = 0;
+    try {
+      await client.query('BEGIN');
+      const r = await client.query<{ write_id: string; target_key: string; sku: string; kind: string; payload: Record<string, unknown> }>(
+        `select write_id, target_key, sku, kind, payload from planned_writes
+          where status = 'INFLIGHT' and updated_at < now() - make_interval(secs => $1)
+          order by created_at desc for update skip locked`,
+        [this.opts.leaseSeconds],
+      );
+      for (const row of r.rows) {
+        // Newest first: the newest abandoned absolute write becomes the pending one, older ones fold into it.
+        const folded = ['inventory', 'fields'].includes(row.kind)
+          ? await client.query(
+              `update planned_writes p set updated_at = now(),
+                      payload = case when p.kind = 'fields'
+                                     then p.payload || jsonb_build_object('fields', coalesce($4::jsonb->'fields', '{}'::jsonb) || coalesce(p.payload->'fields', '{}'::jsonb))
+                                     else p.payload end
+                where p.target_key = $1 and p.sku = $2 and p.kind = $3 and p.status = 'PENDING'`,
+              [row.target_key, row.sku, row.kind, JSON.stringify(row.payload)],
+            )
+          : { rowCount: 0 };
+        await client.query(`update planned_writes set status = $2, updated_at = now() where write_id = $1`, [row.write_id, folded.rowCount ? 'SUPERSEDED' : 'PENDING']);
+        recovered++;
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    if (recovered) {
+      this.log.info({ count: recovered }, 'resending writes abandoned INFLIGHT (same idempotency keys)');
+      this.wakeAll();
+    }
+    return recovered;
   }
 
   private async loop(target: SourceKey): Promise<void> {

@@ -35,4 +35,10 @@ export interface ConformanceHarness {
   takeDeliveries(): Promise<WebhookRequest[]> | null;
   /** A write the sink must refuse permanently (e.g. a product id that does not exist). */
   badWriteRefs(): PlatformRefs;
+  /**
+   * What the shared cases can exercise (default: all). A CDC source (the ERP) is not polled,
+   * and the stock authority takes no absolute stock writes; such a harness turns these off and
+   * covers the same behaviours through its own channel in its test file.
+   */
+  capabilities?: { poll?: boolean; absoluteStockWrites?: boolean };
 }

@@ -6,7 +6,7 @@ import { decide } from '../../src/sync/engine/decide.js';
 import { emptyBundle, type SkuBundle } from '../../src/sync/state.js';
 import type { DecideContext, EngineRules, LedgerLine, PlannedWrite } from '../../src/sync/engine/types.js';
 import type { CanonicalEvent } from '../../src/core/model.js';
-import { lsnVersion } from '../../src/sync/versions.js';
+import { lsnVersion } from '../../src/core/versions.js';
 
 export const SKU = 'SKU-000001-1';
 export const CHANNELS = ['shopify:main', 'shopify:eu', 'woocommerce:outlet'] as const;
@@ -36,7 +36,7 @@ export class World {
   clock = 0;
   platform: Record<Channel, number>;
   orders: Array<{ ch: Channel; q: number; cancelled: boolean; id: string; version: string }> = [];
-  erpLines = new Map<string, number>();
+  erpLines = new Map<string, { qty: number; version: string }>();
   appliedKeys = new Set<string>();
   queue: CanonicalEvent[] = [];
   lost: CanonicalEvent[] = [];
@@ -71,7 +71,10 @@ export class World {
   private base(source: string, version: string) {
     return { eventId: `e-${++this.seq}`, sku: SKU, source, sourceVersion: version, occurredAt: version.includes('T') ? version : new Date(1_700_000_000_000 + this.clock * 1000).toISOString(), rawEventId: `r-${this.seq}`, origin: 'webhook' as const };
   }
+  /** The last stock value each source reported (a poll finding the same value again is deduplicated by intake). */
+  lastReported = new Map<string, number>();
   private inv(source: string, available: number, version: string): CanonicalEvent {
+    this.lastReported.set(source, available);
     return { ...this.base(source, version), type: 'InventoryObserved', available, refs: { id: `${source}-v1` } };
   }
 
@@ -155,12 +158,15 @@ export class World {
       return;
     }
     // An ERP order line: set the line's committed quantity; idempotent by key.
-    const p = w.payload as { channel: string; orderId: string; lineId: string; quantity: number; pendingDelta: number };
+    const p = w.payload as { channel: string; orderId: string; lineId: string; quantity: number; pendingDelta: number; version: string };
     this.appliedKeys.add(key);
     const lineKey = `${p.channel}|${p.orderId}|${p.lineId}`;
-    const before = this.erpLines.get(lineKey) ?? 0;
-    this.erpLines.set(lineKey, p.quantity);
-    this.erp -= p.quantity - before;
+    const before = this.erpLines.get(lineKey);
+    // The ERP writer applies a line's state only if its version is newer than the one it holds.
+    if (!before || p.version > before.version) {
+      this.erpLines.set(lineKey, { qty: p.quantity, version: p.version });
+      this.erp -= p.quantity - (before?.qty ?? 0);
+    }
     const v = lsnVersion(++this.lsn);
     this.queue.push({ ...this.base('erp', v), type: 'WriteConfirmed', target: 'erp', writeId: w.writeId, kind: w.kind, available: this.erp, pendingDelta: p.pendingDelta, origin: 'writer' });
     this.queue.push(this.inv('erp', this.erp, v)); // CDC of our own write
@@ -182,8 +188,9 @@ export class World {
           : { ...this.base(o.ch, o.version), type: 'SaleRecorded', orderId: o.id, lineId: `${o.id}-1`, quantity: o.q, order: { orderId: o.id, createdAt: o.version, lineCount: 1 }, origin: 'poll' };
         this.process(ev);
       }
+      // Intake drops a polled state equal to one already received (same checksum).
       const now = this.ts();
-      for (const ch of CHANNELS) this.process(this.inv(ch, this.platform[ch], now));
+      for (const ch of CHANNELS) if (this.lastReported.get(ch) !== this.platform[ch]) this.process(this.inv(ch, this.platform[ch], now));
       for (const k of [...this.pending.keys()]) this.execute(k);
       if (this.writesExecuted === before && !this.queue.length) return;
     }

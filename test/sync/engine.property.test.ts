@@ -20,7 +20,7 @@ describe('Sync engine decisions (property-based, ERP as stock authority)', () =>
         w.settle();
         for (const ch of CHANNELS) assert.equal(w.platform[ch], Math.max(0, w.erp - RULES.buffers[ch]!), `${ch} shows ${w.platform[ch]}, ERP has ${w.erp}`);
       }),
-      { numRuns: 300 },
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 300) },
     );
   });
 
@@ -33,7 +33,7 @@ describe('Sync engine decisions (property-based, ERP as stock authority)', () =>
         assert.equal(w.erp, 50 + w.receipts - w.netSales());
         assert.equal(w.bundle.entity.pending, 0, 'unconfirmed adjustments left');
       }),
-      { numRuns: 300 },
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 300) },
     );
   });
 
@@ -45,7 +45,7 @@ describe('Sync engine decisions (property-based, ERP as stock authority)', () =>
         w.settle();
         assert.equal(w.echoWrites, 0);
       }),
-      { numRuns: 200 },
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 200) },
     );
   });
 
@@ -58,7 +58,7 @@ describe('Sync engine decisions (property-based, ERP as stock authority)', () =>
         assert.equal(w.ledger.size, w.orders.length);
         for (const o of w.orders) assert.equal(w.ledger.get(`${o.ch}|${o.id}|${o.id}-1`)?.status, o.cancelled ? 'CANCELLED' : 'COMMITTED');
       }),
-      { numRuns: 200 },
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 200) },
     );
   });
 });

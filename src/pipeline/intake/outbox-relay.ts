@@ -7,6 +7,25 @@ import type { KafkaBus } from '../kafka/bus.js';
 import type { PipelineTopics } from '../kafka/topics.js';
 import { OUTBOX_CHANNEL, rowToRawEvent } from './event-store.js';
 
+/** Splits a list into chunks whose JSON sizes add up to at most `maxBytes` (one item at least per chunk). */
+export function chunksByBytes<T>(list: T[], maxBytes: number): T[][] {
+  const out: T[][] = [];
+  let cur: T[] = [];
+  let size = 0;
+  for (const item of list) {
+    const n = Buffer.byteLength(JSON.stringify(item)) + 100;
+    if (cur.length && size + n > maxBytes) {
+      out.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(item);
+    size += n;
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
 /** Settings of the relay. */
 export interface OutboxRelayOptions {
   /** Rows published per round. */
@@ -66,10 +85,13 @@ export class OutboxRelay {
         byTopic.set(topic, [...(byTopic.get(topic) ?? []), e]);
       }
       for (const [topic, list] of byTopic) {
-        await this.kafka.publish(
-          topic,
-          list.map((e) => ({ key: e.sku ?? e.entityRef, value: e, headers: { 'syncctl-event-id': e.eventId, 'syncctl-source': `${e.platform}:${e.instance}` }, timestamp: Date.parse(e.receivedAt) })),
-        );
+        // Requests stay well under the broker's 1 MB message.max.bytes, whatever the event sizes.
+        for (const chunk of chunksByBytes(list, 512 * 1024)) {
+          await this.kafka.publish(
+            topic,
+            chunk.map((e) => ({ key: e.sku ?? e.entityRef, value: e, headers: { 'syncctl-event-id': e.eventId, 'syncctl-source': `${e.platform}:${e.instance}` }, timestamp: Date.parse(e.receivedAt) })),
+          );
+        }
         this.instrumentation.emit('events.published', { platform: list[0]!.platform, count: list.length });
       }
       await client.query(`update source_events set published_at = now(), status = 'PUBLISHED' where event_id = any($1::uuid[])`, [evs.map((e) => e.eventId)]);

@@ -28,7 +28,13 @@ export function mapRawEvent(value: unknown, rule: SkuNormalisation, mapping: Map
       out.push(build(r, scope, rule));
     }
   }
-  if (out.length === 0) return { ok: false, reason: 'NO_SKU', detail: `${payload.kind} ${value.entityRef} names no SKU that can be matched` };
+  if (out.length === 0) {
+    // A product without variants (a variable parent) or the deletion of a product we never
+    // mapped carries nothing to sync: that is not a failure. Anything else without a SKU is.
+    const empty = (payload.kind === 'product' && Array.isArray(payload.variants) && payload.variants.length === 0) || (payload.kind === 'product_deleted' && Array.isArray(payload.skus) && payload.skus.length === 0);
+    if (empty) return { ok: true, events: [] };
+    return { ok: false, reason: 'NO_SKU', detail: `${payload.kind} ${value.entityRef} names no SKU that can be matched` };
+  }
   return { ok: true, events: out };
 }
 

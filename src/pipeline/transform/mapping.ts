@@ -51,6 +51,7 @@ const base = (emit: MappingRule['emit'], idPart: Expr, sku: Expr): Record<string
   sku,
   source: { sourceKey: true },
   occurredAt: { path: 'event.occurredAt' },
+  receivedAt: { path: 'event.receivedAt' },
   rawEventId: { path: 'event.eventId' },
   origin: { path: 'event.origin' },
 });

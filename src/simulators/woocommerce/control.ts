@@ -11,6 +11,7 @@ export interface ControlHooks {
   info: () => Record<string, unknown>;
   setFaults: (f: Partial<WooFaults>) => WooFaults;
   reset: (keepWebhooks: boolean) => void;
+  setTraffic: (ordersPerSecond: number) => void;
 }
 
 /**
@@ -42,6 +43,12 @@ export function registerControlRoutes(app: FastifyInstance, ctx: SimContext, hoo
     });
 
   on('GET', '/info', () => hooks.info());
+  on('PUT', '/traffic', (_req, b) => {
+    const rate = Number(b.ordersPerSecond ?? 0);
+    if (!(rate >= 0)) throw new WooApiError('sim_bad_request', 'ordersPerSecond must be a number >= 0.', 400);
+    hooks.setTraffic(rate);
+    return { ordersPerSecond: rate };
+  });
   on('GET', '/products', (req) => {
     const sku = asRecord(req.query).sku;
     if (typeof sku !== 'string') throw new WooApiError('sim_bad_request', 'Query parameter sku is required.', 400);

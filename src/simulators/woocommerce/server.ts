@@ -56,6 +56,8 @@ export interface WooCommerceSimulator {
   flushWebhooks(): Promise<void>;
   /** Back to the generated catalog: orders, write log, deliveries and nonces cleared (webhooks too unless kept). */
   reset(keepWebhooks?: boolean): void;
+  /** Changes the traffic generator's rate (orders per second; 0 stops it). */
+  setTraffic(ordersPerSecond: number): void;
   /** Stops traffic, webhook deliveries and the HTTP server. */
   close(): Promise<void>;
 }
@@ -168,7 +170,7 @@ export async function startWooCommerceSimulator(input: WooCommerceSimulatorOptio
     ctx.auth.reset();
     generateCatalog(store, options, options.seed);
   };
-  registerControlRoutes(app, ctx, { info: () => ({ ...sim.info }), setFaults, reset });
+  registerControlRoutes(app, ctx, { info: () => ({ ...sim.info }), setFaults, reset, setTraffic: (rate) => traffic.start(rate) });
 
   await app.listen({ port: options.port, host: options.host });
   const addr = app.server.address();
@@ -193,6 +195,7 @@ export async function startWooCommerceSimulator(input: WooCommerceSimulatorOptio
     setFaults,
     flushWebhooks: () => queue.idle(),
     reset,
+    setTraffic: (rate: number) => traffic.start(rate),
     close: async () => {
       traffic.stop();
       queue.close();

@@ -1,6 +1,6 @@
 import type { CatalogFields, ConflictResolved, ProductChanged, ProductDeleted, SourceKey } from '../../core/model.js';
 import { channel, type FieldValue, type SkuBundle } from '../state.js';
-import { compareVersions } from '../versions.js';
+import { compareVersions } from '../../core/versions.js';
 import { noEffects, type DecideContext, type Effects, type FieldPolicy } from './types.js';
 import { planStock } from './inventory.js';
 
@@ -63,6 +63,7 @@ function decideField(b: SkuBundle, ctx: DecideContext, fx: Effects, f: string, s
   }
   if (agreed.value === seen.value) return;
   const policy: FieldPolicy = ctx.rules.fieldPolicies[f] ?? 'last-writer-wins';
+  if (policy === 'ignore') return;
   const concurrent = agreed.source !== seen.source && Math.abs(Date.parse(seen.at) - Date.parse(agreed.at)) <= ctx.rules.conflictWindowMs;
   if (e.held[f]) {
     fx.outcome = 'conflict';

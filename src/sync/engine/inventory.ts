@@ -1,6 +1,6 @@
 import type { InventoryObserved, SaleCancelled, SaleRecorded, SourceKey, WriteConfirmed, WriteFailed } from '../../core/model.js';
 import { channel, effectiveAvailable, type SkuBundle } from '../state.js';
-import { compareVersions } from '../versions.js';
+import { compareVersions } from '../../core/versions.js';
 import { noEffects, type DecideContext, type Effects } from './types.js';
 
 /** The key the authority has in sync_state (`erp` or a channel key); null in peer mode. */
@@ -52,7 +52,10 @@ export function onInventoryObserved(b: SkuBundle, ev: InventoryObserved, ctx: De
   const cause = { source: ev.source, at: ev.occurredAt };
   if (ev.source === authorityKey(ctx)) {
     const e = b.entity;
-    if (e.authority.version && compareVersions(ev.sourceVersion, e.authority.version) <= 0) {
+    const cmp = e.authority.version ? compareVersions(ev.sourceVersion, e.authority.version) : 1;
+    // Platform timestamps have second precision: two changes within one second share a version,
+    // so only an older version, or the same version with the same quantity, is an echo.
+    if (cmp < 0 || (cmp === 0 && ev.available === e.authority.available)) {
       // An echo of a write we already confirmed (or older): it carries nothing new.
       ch.expected = e.authority.available;
       return noEffects(ev.available === e.authority.available ? 'echo' : 'stale');
@@ -132,12 +135,15 @@ export function onSale(b: SkuBundle, ev: SaleRecorded | SaleCancelled, ctx: Deci
   }
   const auth = authorityKey(ctx);
   const ch = b.channels[ev.source];
-  // The channel itself already moved its stock when the order was placed or cancelled. A write
-  // to it planned before the sale would undo that: it is re-planned with the new value.
+  // The channel itself moved its stock when the order was placed or cancelled, unless an
+  // absolute write of ours landed after the sale and overwrote it (WooCommerce has no
+  // compare-and-set; a Shopify compare-and-set retried after a re-read does the same). We cannot
+  // tell the two apart, so the channel is always written the new value: a no-op when it already
+  // shows it, the repair when the sale was overwritten.
   const replan: SourceKey[] = [];
-  if (ch && ch.expected !== null && ch.expected !== undefined) {
-    ch.expected -= sold;
-    if (ch.pendingWrite !== undefined) replan.push(ev.source);
+  if (ch?.refs && ev.source !== auth) {
+    if (ch.expected !== null && ch.expected !== undefined) ch.expected -= sold;
+    replan.push(ev.source);
     b.dirty.add(ev.source);
   }
   const cause = { source: ev.source, at: ev.occurredAt };
@@ -159,6 +165,9 @@ export function onSale(b: SkuBundle, ev: SaleRecorded | SaleCancelled, ctx: Deci
           lineId: ev.lineId,
           quantity: committedNow,
           status: ev.type === 'SaleRecorded' ? 'COMMITTED' : 'CANCELLED',
+          // The order's version: the ERP applies a line's state only if newer than what it holds,
+          // so writes for one line landing out of order cannot undo a cancellation.
+          version: ev.sourceVersion,
           pendingDelta: -sold,
           price: ev.type === 'SaleRecorded' ? ev.price ?? null : null,
           order: ev.type === 'SaleRecorded' ? ev.order : { orderId: ev.orderId },
@@ -166,6 +175,9 @@ export function onSale(b: SkuBundle, ev: SaleRecorded | SaleCancelled, ctx: Deci
         sourceKey: ev.source,
         sourceEventAt: ev.occurredAt,
       });
+    } else if (!b.channels[auth]?.refs) {
+      // The authority does not have this SKU (UNMATCHED_SKU): nothing to adjust there.
+      b.entity.pending += sold;
     } else {
       const authCh = b.channels[auth];
       fx.writes.push({
@@ -205,12 +217,15 @@ export function onWriteConfirmed(b: SkuBundle, ev: WriteConfirmed, ctx: DecideCo
       ch.expected = ev.available;
     }
     if (ev.kind === 'inventory' && ch.pendingWrite === ev.available) delete ch.pendingWrite;
-    if (ev.target === authorityKey(ctx) && (!b.entity.authority.version || compareVersions(ev.sourceVersion, b.entity.authority.version) > 0)) {
+    if (ev.target === authorityKey(ctx) && (!b.entity.authority.version || compareVersions(ev.sourceVersion, b.entity.authority.version) >= 0)) {
       b.entity.authority = { available: ev.available, version: ev.sourceVersion, source: ev.target, at: ev.occurredAt };
       b.dirty.add('*');
     }
   }
   if (ev.target === authorityKey(ctx)) planStock(b, ctx, fx, ctx.rules.channels, { source: ev.source, at: ev.occurredAt });
+  // A write decided earlier may land after newer decisions (it was in flight): check the value
+  // it left against what the channel should show now.
+  else if (ev.kind === 'inventory' && ch.pendingWrite === undefined) planStock(b, ctx, fx, [ev.target], { source: ev.source, at: ev.occurredAt });
   return fx;
 }
 

@@ -1,7 +1,7 @@
 import type { SourceKey, PlatformRefs } from '../../core/model.js';
 
 /** A catalog field policy: source priority, last writer wins (by source time), or manual. */
-export type FieldPolicy = 'last-writer-wins' | 'manual' | `priority:${string}`;
+export type FieldPolicy = 'last-writer-wins' | 'manual' | 'ignore' | `priority:${string}`;
 
 /** The rules the engine decides by (from config). */
 export interface EngineRules {

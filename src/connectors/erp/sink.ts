@@ -1,0 +1,377 @@
+/**
+ * The ERP writer: applies what belongs in the ERP (the channels' order lines, which commit
+ * stock) with SQL in one transaction per batch, idempotently, and under its own replication
+ * origin so the ERP source drops the resulting CDC events (echo suppression).
+ */
+import pg from 'pg';
+import { describeError, PermanentError } from '../../core/errors.js';
+import { getLogger } from '../../core/logger.js';
+import type { ErpConfig } from '../../config/schema.js';
+import { compareVersions, lsnVersion } from '../../core/versions.js';
+import type { SinkConnector, SinkReading, SinkResult, SinkWrite } from '../types.js';
+import { APPLIED_WRITES_TABLE, WRITER_ORIGIN_PREFIX } from './source.js';
+
+const log = getLogger('erp-writer');
+
+/** The writer's bookkeeping of channel order lines (channel line id → ERP line, quantity, warehouse). */
+export const ORDER_LINES_TABLE = 'syncctl_order_lines';
+
+/** How the writer keeps its own changes from coming back through CDC. */
+export type EchoSuppression = 'origin' | 'txid';
+
+/** Settings of {@link ErpSink}. */
+export interface ErpSinkOptions {
+  erp: ErpConfig;
+  /** A pool on the ERP database used only by the writer (each connection gets its own origin). Built from `erp.databaseUrl` when absent. */
+  pool?: pg.Pool;
+  /** Prefix of the writer's replication origins (`<prefix>_<n>`, one per pooled connection). */
+  originPrefix?: string;
+  /** `origin` (default; falls back to `txid` when the role may not use origins) or `txid` only. */
+  echoSuppression?: EchoSuppression;
+  /** Largest batch of one call (one ERP transaction). */
+  maxBatch?: number;
+  /** Warehouse a line reserves in when none has enough stock (default `MAIN`, else the SKU's first). */
+  defaultWarehouse?: string;
+  /** Connections of the writer's own pool (default 4). */
+  poolSize?: number;
+}
+
+/** The payload of a planned `order_line` write (see `src/sync/engine/inventory.ts`). */
+interface OrderLinePayload {
+  channel: string;
+  orderId: string;
+  lineId: string;
+  /** The line's committed quantity now (0 when cancelled): applying it is "set the line to N". */
+  quantity: number;
+  status: 'COMMITTED' | 'CANCELLED';
+  /** The order's version (updated_at) this state comes from; older states than the applied one are ignored. */
+  version?: string;
+  price?: string | null;
+  order?: { orderId: string; name?: string; currency?: string; createdAt?: string };
+}
+
+/** The writer's own tables in the ERP (not captured: they are not in the publication). */
+const BOOKKEEPING_DDL: Record<string, string> = {
+  [APPLIED_WRITES_TABLE]: `
+    create table if not exists ${APPLIED_WRITES_TABLE} (
+      key        text primary key,
+      write_id   text,
+      xid32      bigint not null,
+      origin     text,
+      result     jsonb,
+      applied_at timestamptz not null default now()
+    );
+    create index if not exists ${APPLIED_WRITES_TABLE}_xid32_idx on ${APPLIED_WRITES_TABLE} (xid32);`,
+  [ORDER_LINES_TABLE]: `
+    create table if not exists ${ORDER_LINES_TABLE} (
+      channel          text not null,
+      channel_order_id text not null,
+      channel_line_id  text not null,
+      order_id         bigint not null,
+      line_no          integer not null,
+      sku              text not null,
+      quantity         integer not null,
+      warehouse        text not null,
+      updated_at       timestamptz not null default now(),
+      primary key (channel, channel_order_id, channel_line_id)
+    );
+    alter table ${ORDER_LINES_TABLE} add column if not exists version text;`,
+};
+
+const ORIGIN_SETUP = Symbol('syncctl.erp.origin');
+type TaggedClient = pg.PoolClient & { [ORIGIN_SETUP]?: string | null };
+
+/**
+ * The ERP as a sink (key `erp`). Kind `order_line` sets a channel order line in the ERP:
+ * upserts the sales order (`channel`, `channel_order_id`) and its line, moves the line's
+ * quantity difference into `stock_levels.reserved`, and records the idempotency key in
+ * `syncctl_applied_writes` (created if missing) so a replay changes nothing. Each item runs
+ * under a savepoint: one bad item (unknown SKU) does not fail the others. `applied` is the
+ * SKU's available after the batch and the WAL position read in the transaction, so the engine
+ * treats the CDC events of this write as not newer. Kind `inventory` is refused: the ERP is
+ * the stock authority, syncctl never overwrites its stock.
+ */
+export class ErpSink implements SinkConnector {
+  readonly key = 'erp';
+  readonly maxBatch: number;
+  private readonly pool: pg.Pool;
+  private readonly ownsPool: boolean;
+  private readonly originPrefix: string;
+  private mode: EchoSuppression;
+  private setupDone?: Promise<void>;
+
+  constructor(private readonly opts: ErpSinkOptions) {
+    this.maxBatch = opts.maxBatch ?? 200;
+    this.originPrefix = opts.originPrefix ?? WRITER_ORIGIN_PREFIX;
+    this.mode = opts.echoSuppression ?? 'origin';
+    this.ownsPool = !opts.pool;
+    this.pool = opts.pool ?? new pg.Pool({ connectionString: opts.erp.databaseUrl, max: opts.poolSize ?? 4, application_name: 'syncctl-erp-writer' });
+    this.pool.on('error', (err) => log.warn({ err: describeError(err) }, 'idle ERP writer connection failed'));
+  }
+
+  /** The echo suppression in use (`txid` after a fallback). */
+  get echoSuppression(): EchoSuppression {
+    return this.mode;
+  }
+
+  async write(batch: SinkWrite[]): Promise<SinkResult[]> {
+    const results = new Map<string, SinkResult>();
+    const todo: Array<{ w: SinkWrite; p: OrderLinePayload }> = [];
+    for (const w of batch) {
+      const kind = w.kind as string;
+      if (kind === 'order_line') {
+        const p = w.payload as unknown as OrderLinePayload;
+        if (!p.channel || !p.orderId || !p.lineId || !Number.isInteger(p.quantity) || p.quantity < 0) {
+          results.set(w.writeId, permanent(w, 'ERP_INVALID_WRITE', 'order_line needs channel, orderId, lineId and an integer quantity >= 0'));
+        } else todo.push({ w, p });
+      } else if (kind === 'inventory') {
+        results.set(w.writeId, permanent(w, 'ERP_NOT_WRITABLE', 'The ERP is the stock authority: syncctl does not set its stock levels (order lines reserve stock instead).'));
+      } else {
+        results.set(w.writeId, permanent(w, 'ERP_UNSUPPORTED_WRITE', `The ERP writer does not apply '${kind}' writes.`));
+      }
+    }
+    if (todo.length) for (const r of await this.applyOrderLines(todo)) results.set(r.writeId, r);
+    return batch.map((w) => results.get(w.writeId)!);
+  }
+
+  /** Available (sum over warehouses of on_hand − reserved), price and name per SKU. Unknown SKUs are left out. */
+  async read(skus: string[]): Promise<SinkReading[]> {
+    if (!skus.length) return [];
+    const t = this.tables();
+    const r = await this.pool.query<{ sku: string; price: string; name: string; available: string }>(
+      `select i.sku, i.price::text as price, i.name, coalesce(sum(s.on_hand - s.reserved), 0)::bigint::text as available
+         from ${t.items} i left join ${t.stock} s on s.sku = i.sku where i.sku = any($1::text[]) group by i.sku, i.price, i.name`,
+      [skus],
+    );
+    return r.rows.map((x) => ({ sku: x.sku, available: Number(x.available), price: x.price, title: x.name, refs: { id: x.sku } }));
+  }
+
+  /** Creates the writer's bookkeeping tables in the ERP when missing (idempotent). */
+  async ensureSetup(): Promise<void> {
+    this.setupDone ??= (async () => {
+      const c = await this.pool.connect();
+      try {
+        await c.query('select pg_advisory_lock(hashtext($1))', [APPLIED_WRITES_TABLE]);
+        // Only what is missing: a role that may not own DDL still works with tables a DBA created.
+        const missing = (await c.query<{ t: string }>('select t from unnest($1::text[]) t where to_regclass(t) is null', [[APPLIED_WRITES_TABLE, ORDER_LINES_TABLE]])).rows.map((r) => r.t);
+        for (const t of missing) {
+          try {
+            await c.query(BOOKKEEPING_DDL[t]!);
+          } catch (err) {
+            if ((err as { code?: string }).code !== '42501') throw err;
+            throw new PermanentError('ERP_WRITER_SETUP', `The ERP writer cannot create its table ${t}: ${(err as Error).message}`, {
+              cause: err,
+              hint: `Ask the ERP's DBA to run (then grant SELECT, INSERT, UPDATE to the writer's role): ${BOOKKEEPING_DDL[t]!.replace(/\s+/g, ' ').trim()}`,
+            });
+          }
+        }
+      } finally {
+        await c.query('select pg_advisory_unlock(hashtext($1))', [APPLIED_WRITES_TABLE]).catch(() => undefined);
+        c.release();
+      }
+    })().catch((err) => {
+      this.setupDone = undefined;
+      throw err;
+    });
+    return this.setupDone;
+  }
+
+  /** Closes the writer's pool (when it built it). */
+  async close(): Promise<void> {
+    if (this.ownsPool) await this.pool.end().catch(() => undefined);
+  }
+
+  private tables() {
+    const q = (t: string) => (t.includes('.') ? t : `public.${t}`).split('.').map((p) => pg.escapeIdentifier(p)).join('.');
+    return { items: q(this.opts.erp.tables.products), stock: q(this.opts.erp.tables.stock), orders: q(this.opts.erp.tables.orders), lines: q(this.opts.erp.tables.orderLines) };
+  }
+
+  /**
+   * Makes this pooled connection write under its own replication origin (`<prefix>_<n>`: PG 15
+   * allows one active origin per session, so each connection takes the first free one).
+   * Returns the origin, or null when the role may not use origins (→ txid fallback).
+   */
+  private async originOf(c: TaggedClient): Promise<string | null> {
+    if (c[ORIGIN_SETUP] !== undefined) return c[ORIGIN_SETUP]!;
+    if (this.mode === 'txid') return (c[ORIGIN_SETUP] = null);
+    for (let n = 1; n <= 256; n++) {
+      const name = `${this.originPrefix}_${n}`;
+      try {
+        await c.query('select pg_replication_origin_create($1) where pg_replication_origin_oid($1) is null', [name]);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === '42501') return this.fallBack(c, err);
+        if (code !== '23505') throw err; // created concurrently by another writer: fine
+      }
+      try {
+        await c.query('select pg_replication_origin_session_setup($1)', [name]);
+        c[ORIGIN_SETUP] = name;
+        return name;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === '42501') return this.fallBack(c, err);
+        if (code === '55006') continue; // active in another session: try the next one
+        throw err;
+      }
+    }
+    throw new PermanentError('ERP_ORIGINS_EXHAUSTED', `All 256 replication origins ${this.originPrefix}_<n> are in use.`, { hint: 'Lower the number of ERP writer connections, or raise max_replication_slots (it also bounds origins).' });
+  }
+
+  private fallBack(c: TaggedClient, err: unknown): null {
+    if (this.mode !== 'txid') {
+      log.warn({ err: describeError(err) }, 'the ERP writer role may not use replication origins: echo suppression falls back to recorded transaction ids (see docs/erp-cdc.md for the grants)');
+    }
+    this.mode = 'txid';
+    c[ORIGIN_SETUP] = null;
+    return null;
+  }
+
+  private async applyOrderLines(todo: Array<{ w: SinkWrite; p: OrderLinePayload }>): Promise<SinkResult[]> {
+    await this.ensureSetup();
+    const t = this.tables();
+    const c = (await this.pool.connect()) as TaggedClient;
+    const results: SinkResult[] = [];
+    let broken = false;
+    try {
+      const origin = await this.originOf(c);
+      await c.query('BEGIN');
+      const xid = (await c.query<{ xid32: string }>('select (txid_current() % 4294967296)::text as xid32')).rows[0]!.xid32;
+      const ok: Array<{ w: SinkWrite; sku: string; replay?: Record<string, unknown> }> = [];
+      for (const { w, p } of todo) {
+        await c.query('SAVEPOINT w');
+        try {
+          const prior = await c.query<{ result: Record<string, unknown> | null }>(`select result from ${APPLIED_WRITES_TABLE} where key = $1`, [w.idempotencyKey]);
+          if (prior.rowCount) {
+            await c.query('RELEASE SAVEPOINT w');
+            ok.push({ w, sku: w.sku, replay: prior.rows[0]!.result ?? undefined });
+            continue;
+          }
+          const sku = await this.applyLine(c, t, w, p);
+          await c.query(`insert into ${APPLIED_WRITES_TABLE} (key, write_id, xid32, origin) values ($1, $2, $3, $4)`, [w.idempotencyKey, w.writeId, xid, origin]);
+          await c.query('RELEASE SAVEPOINT w');
+          ok.push({ w, sku });
+        } catch (err) {
+          await c.query('ROLLBACK TO SAVEPOINT w');
+          const d = describeError(err);
+          if (err instanceof PermanentError) results.push(permanent(w, err.code, err.message));
+          else if (['23503', '23514', '22P02', '22003'].includes((err as { code?: string }).code ?? '')) results.push(permanent(w, 'ERP_REJECTED', d.message));
+          else results.push({ writeId: w.writeId, status: 'retriable', code: d.code ?? 'ERP_WRITE_FAILED', message: d.message });
+        }
+      }
+      // The SKUs' availability after the whole batch, and the WAL position it corresponds to.
+      const skus = [...new Set(ok.filter((o) => !o.replay).map((o) => o.sku))];
+      const after = new Map<string, { available: number; version: string }>();
+      if (skus.length) {
+        const r = await c.query<{ sku: string; available: string; lsn: string }>(
+          `select i.sku, coalesce(sum(s.on_hand - s.reserved), 0)::bigint::text as available, pg_current_wal_lsn()::text as lsn
+             from ${t.items} i left join ${t.stock} s on s.sku = i.sku where i.sku = any($1::text[]) group by i.sku`,
+          [skus],
+        );
+        for (const x of r.rows) after.set(x.sku, { available: Number(x.available), version: lsnVersion(x.lsn) });
+        const fresh = ok.filter((o) => !o.replay);
+        await c.query(
+          `update ${APPLIED_WRITES_TABLE} a set result = r.res from unnest($1::text[], $2::jsonb[]) as r(k, res) where a.key = r.k`,
+          [fresh.map((o) => o.w.idempotencyKey), fresh.map((o) => JSON.stringify(after.get(o.sku) ?? null))],
+        );
+      }
+      await c.query('COMMIT');
+      for (const o of ok) {
+        const applied = o.replay ?? after.get(o.sku) ?? {};
+        results.push({ writeId: o.w.writeId, status: 'ok', applied: { ...applied, ...(o.replay ? { replay: true } : {}) } });
+      }
+      return results;
+    } catch (err) {
+      broken = true;
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      // A connection that failed mid-transaction is not reused (its session state is unknown).
+      c.release(broken ? true : undefined);
+    }
+  }
+
+  /** Sets one channel order line in the ERP; returns the ERP's SKU. */
+  private async applyLine(c: pg.PoolClient, t: ReturnType<ErpSink['tables']>, w: SinkWrite, p: OrderLinePayload): Promise<string> {
+    const item = await c.query<{ sku: string; price: string }>(
+      `select sku, price::text as price from ${t.items} where sku = $1 union all
+       (select sku, price::text from ${t.items} where upper(btrim(sku)) = upper(btrim($1)) limit 1) limit 1`,
+      [w.sku],
+    );
+    if (!item.rowCount) throw new PermanentError('ERP_UNKNOWN_SKU', `SKU ${w.sku} does not exist in the ERP (${this.opts.erp.tables.products}).`);
+    const sku = item.rows[0]!.sku;
+    const price = p.price ?? item.rows[0]!.price;
+    const header = await c.query<{ id: string; status: string }>(
+      `insert into ${t.orders} (channel, channel_order_id, currency) values ($1, $2, coalesce($3, 'EUR'))
+       on conflict (channel, channel_order_id) do update set updated_at = now() returning id::text, status`,
+      [p.channel, p.orderId, p.order?.currency ?? null],
+    );
+    const orderId = header.rows[0]!.id;
+    const prev = await c.query<{ line_no: number; quantity: number; warehouse: string; version: string | null }>(
+      `select line_no, quantity, warehouse, version from ${ORDER_LINES_TABLE} where channel = $1 and channel_order_id = $2 and channel_line_id = $3 for update`,
+      [p.channel, p.orderId, p.lineId],
+    );
+    const before = prev.rows[0];
+    // Writes for one line can land out of order (retries, replays): a state older than the one
+    // applied is a no-op, so a late "placed" never undoes a cancellation.
+    if (before?.version && p.version && compareVersions(p.version, before.version) <= 0) return sku;
+    const delta = p.quantity - (before?.quantity ?? 0);
+    const warehouse = before?.warehouse ?? (await this.chooseWarehouse(c, t, sku, p.quantity));
+    let lineNo = before?.line_no;
+    if (lineNo === undefined) {
+      lineNo = (await c.query<{ n: number }>(`select coalesce(max(line_no), 0) + 1 as n from ${t.lines} where order_id = $1`, [orderId])).rows[0]!.n;
+      // another line of this order may have been removed: never reuse a number a mapping holds
+      const mapped = (await c.query<{ n: number }>(`select coalesce(max(line_no), 0) + 1 as n from ${ORDER_LINES_TABLE} where order_id = $1`, [orderId])).rows[0]!.n;
+      lineNo = Math.max(lineNo, mapped);
+    }
+    if (p.quantity > 0) {
+      await c.query(
+        `insert into ${t.lines} (order_id, line_no, sku, qty, price, warehouse) values ($1, $2, $3, $4, $5, $6)
+         on conflict (order_id, line_no) do update set qty = excluded.qty, price = excluded.price`,
+        [orderId, lineNo, sku, p.quantity, price, warehouse],
+      );
+    } else {
+      // the line was cancelled (quantity 0 is not a valid ERP line): it leaves the order
+      await c.query(`delete from ${t.lines} where order_id = $1 and line_no = $2`, [orderId, lineNo]);
+    }
+    if (delta !== 0) {
+      const moved = await c.query(
+        `update ${t.stock} set reserved = greatest(0, reserved + $3), updated_at = now() where sku = $1 and warehouse = $2`,
+        [sku, warehouse, delta],
+      );
+      if (!moved.rowCount && delta > 0) {
+        await c.query(`insert into ${t.stock} (sku, warehouse, on_hand, reserved) values ($1, $2, 0, $3)`, [sku, warehouse, delta]);
+      }
+    }
+    await c.query(
+      `insert into ${ORDER_LINES_TABLE} (channel, channel_order_id, channel_line_id, order_id, line_no, sku, quantity, warehouse, version)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       on conflict (channel, channel_order_id, channel_line_id) do update set quantity = excluded.quantity, version = excluded.version, updated_at = now()`,
+      [p.channel, p.orderId, p.lineId, orderId, lineNo, sku, p.quantity, warehouse, p.version ?? null],
+    );
+    // The order is cancelled once none of its lines commits stock any more (and reopened if one does again).
+    await c.query(
+      `update ${t.orders} o set
+         status = case when m.live = 0 then 'cancelled' when o.status = 'cancelled' then 'open' else o.status end,
+         total = coalesce((select sum(l.qty * l.price) from ${t.lines} l where l.order_id = o.id), 0),
+         updated_at = now()
+         from (select count(*) filter (where quantity > 0) as live from ${ORDER_LINES_TABLE} where order_id = $1) m
+        where o.id = $1`,
+      [orderId],
+    );
+    return sku;
+  }
+
+  /** The first warehouse (by code) with enough available stock, else the default one, else the SKU's first. */
+  private async chooseWarehouse(c: pg.PoolClient, t: ReturnType<ErpSink['tables']>, sku: string, quantity: number): Promise<string> {
+    const r = await c.query<{ warehouse: string; available: number }>(`select warehouse, on_hand - reserved as available from ${t.stock} where sku = $1 order by warehouse`, [sku]);
+    const enough = r.rows.find((x) => x.available >= quantity);
+    if (enough) return enough.warehouse;
+    const dflt = this.opts.defaultWarehouse ?? 'MAIN';
+    if (r.rows.some((x) => x.warehouse === dflt) || !r.rows.length) return dflt;
+    return r.rows[0]!.warehouse;
+  }
+}
+
+function permanent(w: SinkWrite, code: string, message: string): SinkResult {
+  return { writeId: w.writeId, status: 'permanent', code, message };
+}

@@ -1,0 +1,85 @@
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import type { SyncConfig } from '../../config/schema.js';
+import { quoteIdent } from '../../db/pool.js';
+import { DebeziumConnector } from '../../connectors/erp/debezium.js';
+import { createKafka } from '../../pipeline/kafka/client.js';
+
+/** The demo's own schema, so a demo never touches a real installation's state. */
+export const DEMO_SCHEMA = 'syncctl_demo';
+
+/** The config the demo runs with: its own schema, topic prefix and consumer groups for this run. */
+export function demoConfig(config: SyncConfig): SyncConfig {
+  const run = Date.now().toString(36);
+  return {
+    ...config,
+    database: { ...config.database, schema: DEMO_SCHEMA },
+    kafka: { ...config.kafka, topicPrefix: `syncctl-demo-${run}` },
+    redis: { ...config.redis, keyPrefix: `syncctl-demo:${run}:` },
+    daemon: { ...config.daemon, groupPrefix: `syncctl-demo-${run}`, settleSeconds: Math.min(config.daemon.settleSeconds, 3) },
+    monitoring: { ...config.monitoring, metricsHistory: { ...config.monitoring.metricsHistory, intervalSeconds: 10 } },
+  };
+}
+
+/** The Kafka Connect URL of the config (explicit, or the local stack's). */
+export const connectUrlOf = (config: SyncConfig): string => config.sources.erp?.connectUrl ?? `http://127.0.0.1:${config.stack.connect.port}`;
+
+/**
+ * Starts the demo from nothing: drops the demo schema, removes the ERP connector (with its
+ * replication slot and publication) and recreates the sample ERP database.
+ */
+export async function resetDemoState(config: SyncConfig): Promise<void> {
+  const c = new pg.Client({ connectionString: config.database.url });
+  await c.connect();
+  try {
+    await c.query(`DROP SCHEMA IF EXISTS ${quoteIdent(DEMO_SCHEMA)} CASCADE`);
+  } finally {
+    await c.end();
+  }
+  const erp = config.sources.erp;
+  if (!erp) return;
+  await new DebeziumConnector(erp, connectUrlOf(config), { connectorName: erp.connectorName }).remove().catch(() => undefined);
+  const u = new URL(erp.databaseUrl);
+  const db = decodeURIComponent(u.pathname.slice(1));
+  u.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: u.toString() });
+  await admin.connect();
+  try {
+    await admin.query(`select pg_drop_replication_slot(slot_name) from pg_replication_slots where database = $1 and not active`, [db]);
+    await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [db]);
+    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(db)}`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Removes what a demo run left in Kafka and Connect (its topics, the ERP connector and slot). */
+export async function cleanupDemoRun(config: SyncConfig): Promise<void> {
+  const erp = config.sources.erp;
+  if (erp) await new DebeziumConnector(erp, connectUrlOf(config), { connectorName: erp.connectorName }).remove().catch(() => undefined);
+  const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.redis.keyPrefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } catch {
+    // keys expire by their TTL anyway
+  } finally {
+    redis.disconnect();
+  }
+  const admin = createKafka(config.kafka).admin();
+  try {
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${config.kafka.topicPrefix}.`));
+    if (topics.length) await admin.deleteTopics({ topics });
+  } catch {
+    // the broker may already be down
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
