@@ -1,0 +1,129 @@
+/**
+ * Live catalog readers: each streams one platform's SKUs (with stock, price and title) as
+ * batches of {@link CatalogRow}, read from the platform itself, never from syncctl's state.
+ * - Shopify: one bulk operation (`bulkOperationRunQuery`, JSONL streamed line by line; not
+ *   charged to the cost bucket), through the connector's backfill reader.
+ * - WooCommerce: pages of 100 by ascending id, `concurrency` pages in flight (config), and the
+ *   variations of variable products, through the connector's backfill reader.
+ * - ERP: one SQL cursor over items and their summed stock (see `erp-snapshot.ts`).
+ * Memory is bounded by one batch (a page, a few hundred bulk lines, one cursor fetch).
+ */
+import { normaliseSku, type SkuNormalisation } from '../../core/ids.js';
+import type { PlatformRefs } from '../../core/model.js';
+import type { RetryOptions } from '../../core/retry.js';
+import type { SyncConfig } from '../../config/schema.js';
+import type { NewRawEvent, RawInventory, RawProduct } from '../../connectors/types.js';
+import { createShopifyConnector } from '../../connectors/shopify/index.js';
+import { createWooCommerceConnector } from '../../connectors/woocommerce/index.js';
+import { readErpSnapshot } from './erp-snapshot.js';
+import type { DiffSide } from './sides.js';
+
+/** One SKU row of a live catalog (a variant, a simple product, a variation, an ERP item). */
+export interface CatalogRow {
+  /** Normalised SKU (config `identity.sku`); null when blank (cannot be matched). */
+  sku: string | null;
+  /** The SKU as the platform spells it. */
+  rawSku: string | null;
+  /** Available units (Shopify: managed location; Woo: stock_quantity when managed; ERP: Σ on_hand − reserved). */
+  quantity: number | null;
+  /** Price as a decimal string. */
+  price: string | null;
+  /** Product title (WooCommerce variations: the parent's name). */
+  title: string | null;
+  /** What `--fix` needs to describe this state as a raw event. */
+  meta: RowMeta;
+}
+
+/** Ids and versions of a row, kept to build `--fix` events. */
+export interface RowMeta {
+  refs: PlatformRefs;
+  productId: string;
+  /** The product's version (updatedAt or ERP WAL position). */
+  productVersion: string;
+  /** The stock's version (Shopify: the inventory level's updatedAt). */
+  stockVersion?: string | null;
+  status?: RawProduct['status'];
+  variantTitle?: string;
+}
+
+/** Options of a catalog read. */
+export interface ReadOptions {
+  signal?: AbortSignal;
+  /** Retry policy of platform requests (default: 4 attempts, up to 5 s apart). */
+  retry?: Partial<RetryOptions>;
+}
+
+/** Default retry of a diff's platform reads: a diff should fail in seconds when a platform is down. */
+export const DIFF_RETRY: Partial<RetryOptions> = { retries: 4, initialDelayMs: 250, maxDelayMs: 5000 };
+
+/** Streams the live catalog of `side` as batches of rows. */
+export function readCatalog(side: DiffSide, config: SyncConfig, opts: ReadOptions = {}): AsyncGenerator<CatalogRow[]> {
+  const rule = config.identity.sku;
+  if (side.platform === 'shopify') return readShopify(side, config, rule, opts);
+  if (side.platform === 'woocommerce') return readWoo(side, config, rule, opts);
+  return readErp(config, rule, opts);
+}
+
+async function* readShopify(side: DiffSide, config: SyncConfig, rule: SkuNormalisation, opts: ReadOptions): AsyncGenerator<CatalogRow[]> {
+  const cfg = config.sources.shopify[side.instance]!;
+  const shop = createShopifyConnector(side.instance, cfg, { skuRule: rule, retry: opts.retry ?? DIFF_RETRY });
+  for await (const batch of shop.backfill.run(null, { batchSize: 1000, signal: opts.signal })) yield shopifyRows(batch.events, rule);
+}
+
+/** Rows of a Shopify backfill batch: a product's variants, joined with their inventory events (same batch). */
+export function shopifyRows(events: NewRawEvent[], rule: SkuNormalisation): CatalogRow[] {
+  const byVariant = new Map<string, CatalogRow>();
+  for (const e of events) {
+    const p = e.payload;
+    if (p.kind !== 'product') continue;
+    for (const v of p.variants) {
+      byVariant.set(v.id, {
+        sku: normaliseSku(v.sku, rule), rawSku: v.sku, quantity: null, price: v.price ?? null, title: p.title ?? null,
+        meta: { refs: { id: v.id, productId: p.productId, ...(v.inventoryItemId ? { inventoryItemId: v.inventoryItemId } : {}) }, productId: p.productId, productVersion: p.updatedAt, status: p.status, variantTitle: v.title },
+      });
+    }
+  }
+  for (const e of events) {
+    const p = e.payload as RawInventory;
+    if (p.kind !== 'inventory') continue;
+    const row = byVariant.get(p.refs.id);
+    if (!row) continue;
+    row.quantity = p.available;
+    row.meta.stockVersion = p.updatedAt;
+    row.meta.refs = { ...row.meta.refs, ...p.refs };
+  }
+  return [...byVariant.values()];
+}
+
+async function* readWoo(side: DiffSide, config: SyncConfig, rule: SkuNormalisation, opts: ReadOptions): AsyncGenerator<CatalogRow[]> {
+  const cfg = config.sources.woocommerce[side.instance]!;
+  const woo = createWooCommerceConnector(side.instance, cfg, { retry: opts.retry ?? DIFF_RETRY, readBack: false });
+  for await (const batch of woo.backfill.run({ resources: ['products'], signal: opts.signal })) yield wooRows(batch.events, rule);
+}
+
+/** Rows of a WooCommerce page: simple products and variations (a variation takes its parent's name, emitted just before it). */
+export function wooRows(events: NewRawEvent[], rule: SkuNormalisation): CatalogRow[] {
+  const titles = new Map<string, string>();
+  const out: CatalogRow[] = [];
+  for (const e of events) {
+    const p = e.payload;
+    if (p.kind !== 'product') continue;
+    if (p.title !== undefined) titles.set(p.productId, p.title);
+    for (const v of p.variants) {
+      out.push({
+        sku: normaliseSku(v.sku, rule), rawSku: v.sku, quantity: v.available ?? null, price: v.price ?? null, title: p.title ?? titles.get(v.parentId ?? p.productId) ?? null,
+        meta: { refs: { id: v.id, productId: p.productId, ...(v.parentId ? { parentId: v.parentId } : {}) }, productId: p.productId, productVersion: p.updatedAt, status: p.status, variantTitle: v.title },
+      });
+    }
+  }
+  return out;
+}
+
+async function* readErp(config: SyncConfig, rule: SkuNormalisation, opts: ReadOptions): AsyncGenerator<CatalogRow[]> {
+  for await (const batch of readErpSnapshot(config.sources.erp!, { signal: opts.signal })) {
+    yield batch.rows.map((r) => ({
+      sku: normaliseSku(r.sku, rule), rawSku: r.sku, quantity: r.available, price: r.price, title: r.name,
+      meta: { refs: { id: r.sku }, productId: r.sku, productVersion: batch.version, stockVersion: batch.version, status: r.active === null ? undefined : r.active ? 'active' : 'archived' },
+    }));
+  }
+}

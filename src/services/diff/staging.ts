@@ -1,0 +1,175 @@
+/**
+ * The comparison table of one diff run. Neither platform returns SKUs in order, so both sides are
+ * streamed into an UNLOGGED table in syncctl's schema (batched `insert ... select from unnest`),
+ * and PostgreSQL matches, classifies and sorts them; results are streamed back through a cursor.
+ * The process never holds more than one batch. Tables are dropped at the end of the run; a run
+ * that crashed leaves one behind, which the next run drops once it is a day old.
+ */
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import type { CatalogRow } from './catalog.js';
+
+/** Fields a diff can compare beyond presence. */
+export const DIFF_FIELDS = ['quantity', 'price', 'title'] as const;
+export type DiffField = (typeof DIFF_FIELDS)[number];
+
+/** How quantities of the two sides relate (see docs/operations.md, "Stock differs..."). */
+export interface QuantityRule {
+  /** Buffers of side a and b (units a channel keeps back). */
+  bufferA: number;
+  bufferB: number;
+  /** The side is the stock authority: its quantity is exact, not "authority − buffer". */
+  exactA: boolean;
+  exactB: boolean;
+}
+
+/** One SKU that differs, with the flags of every kind that applies. */
+export interface ClassifiedRow {
+  sku: string;
+  na: number;
+  nb: number;
+  qa: number | null;
+  qb: number | null;
+  pa: string | null;
+  pb: string | null;
+  ta: string | null;
+  tb: string | null;
+  missing_a: boolean;
+  missing_b: boolean;
+  duplicate: boolean;
+  quantity: boolean;
+  price: boolean;
+  title: boolean;
+  /** The side's meta (with `--fix` only, when the SKU is once on each side). */
+  ma?: Record<string, unknown> | null;
+  mb?: Record<string, unknown> | null;
+  ra?: string | null;
+  rb?: string | null;
+}
+
+/** Counts over the whole comparison. */
+export interface StagedCounts {
+  missingOnA: number;
+  missingOnB: number;
+  duplicates: number;
+  quantity: number;
+  price: number;
+  title: number;
+  compared: number;
+  rows: { a: number; b: number };
+  blankSkus: { a: number; b: number };
+}
+
+const TABLE_PREFIX = 'syncctl_diff_';
+const DECIMAL = `'^-?[0-9]+(\\.[0-9]+)?$'`;
+
+/** The staging table of one run. */
+export class DiffStaging {
+  readonly table: string;
+
+  private constructor(private readonly pool: pg.Pool, table: string) {
+    this.table = table;
+  }
+
+  /** Creates the run's table (and drops leftovers of crashed runs older than a day). */
+  static async create(pool: pg.Pool): Promise<DiffStaging> {
+    const now = Math.floor(Date.now() / 1000);
+    const old = await pool.query<{ t: string }>(
+      `select tablename as t from pg_tables where schemaname = current_schema() and tablename like '${TABLE_PREFIX}%'`,
+    );
+    for (const { t } of old.rows) {
+      const at = Number(/^syncctl_diff_(\d+)_/.exec(t)?.[1] ?? now);
+      if (now - at > 86_400) await pool.query(`drop table if exists "${t}"`).catch(() => undefined);
+    }
+    const table = `${TABLE_PREFIX}${now}_${randomBytes(4).toString('hex')}`;
+    await pool.query(`create unlogged table "${table}" (side smallint not null, sku text, raw_sku text, quantity bigint, price text, title text, meta jsonb)`);
+    return new DiffStaging(pool, table);
+  }
+
+  /** Appends one batch of a side's rows. */
+  async insert(side: 1 | 2, rows: CatalogRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.pool.query(
+      `insert into "${this.table}" (side, sku, raw_sku, quantity, price, title, meta)
+       select $1, * from unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::jsonb[])`,
+      [side, rows.map((r) => r.sku), rows.map((r) => r.rawSku), rows.map((r) => r.quantity), rows.map((r) => r.price), rows.map((r) => r.title), rows.map((r) => JSON.stringify(r.meta))],
+    );
+  }
+
+  /** The comparison as SQL: one row per SKU with a flag per kind of difference. */
+  private classified(fields: readonly DiffField[], rule: QuantityRule, withMeta: boolean): string {
+    const has = (f: DiffField) => fields.includes(f);
+    const lo = (q: string, buf: number, exact: boolean) => (exact ? q : `(case when ${q} > 0 then ${q} + ${buf} end)`);
+    const hi = (q: string, buf: number, exact: boolean) => (exact ? q : `(case when ${q} > 0 then ${q} + ${buf} else ${buf} end)`);
+    const consistent = `coalesce(greatest(${lo('qa', rule.bufferA, rule.exactA)}, ${lo('qb', rule.bufferB, rule.exactB)}) <= least(${hi('qa', rule.bufferA, rule.exactA)}, ${hi('qb', rule.bufferB, rule.exactB)}), true)`;
+    const once = 'na = 1 and nb = 1';
+    const meta = withMeta ? ', (array_agg(meta))[1] as meta, (array_agg(raw_sku))[1] as raw_sku' : '';
+    const pick = withMeta ? ', a.meta as ma, b.meta as mb, a.raw_sku as ra, b.raw_sku as rb' : '';
+    return `
+      with agg as (
+        select sku, side, count(*)::int as n, min(quantity) as q, min(price) as p, min(title) as t${meta}
+          from "${this.table}" where sku is not null group by sku, side
+      ), j as (
+        select coalesce(a.sku, b.sku) as sku, coalesce(a.n, 0) as na, coalesce(b.n, 0) as nb, a.q::int as qa, b.q::int as qb,
+               a.p as pa, b.p as pb, a.t as ta, b.t as tb${pick}
+          from (select * from agg where side = 1) a full join (select * from agg where side = 2) b on a.sku = b.sku
+      )
+      select j.*, na = 0 as missing_a, nb = 0 as missing_b, (na > 1 or nb > 1) as duplicate,
+             ${has('quantity') ? `(${once} and qa is not null and qb is not null and not ${consistent})` : 'false'} as quantity,
+             ${has('price') ? `(${once} and pa is not null and pb is not null and case when pa ~ ${DECIMAL} and pb ~ ${DECIMAL} then pa::numeric <> pb::numeric else pa <> pb end)` : 'false'} as price,
+             ${has('title') ? `(${once} and ta is not null and tb is not null and btrim(ta) <> btrim(tb))` : 'false'} as title
+        from j`;
+  }
+
+  /** Counts per kind (SKUs) over the whole comparison. */
+  async counts(fields: readonly DiffField[], rule: QuantityRule): Promise<StagedCounts> {
+    const r = await this.pool.query<Record<string, number>>(
+      `select count(*) filter (where missing_a)::int as missing_a, count(*) filter (where missing_b)::int as missing_b,
+              count(*) filter (where duplicate)::int as duplicate, count(*) filter (where quantity)::int as quantity,
+              count(*) filter (where price)::int as price, count(*) filter (where title)::int as title,
+              count(*) filter (where na > 0 and nb > 0)::int as compared
+         from (${this.classified(fields, rule, false)}) c`,
+    );
+    const s = await this.pool.query<{ side: number; rows: number; blank: number }>(
+      `select side, count(*)::int as rows, count(*) filter (where sku is null)::int as blank from "${this.table}" group by side`,
+    );
+    const side = (n: 1 | 2) => s.rows.find((x) => x.side === n);
+    const c = r.rows[0]!;
+    return {
+      missingOnA: c.missing_a!, missingOnB: c.missing_b!, duplicates: c.duplicate!, quantity: c.quantity!, price: c.price!, title: c.title!, compared: c.compared!,
+      rows: { a: side(1)?.rows ?? 0, b: side(2)?.rows ?? 0 },
+      blankSkus: { a: side(1)?.blank ?? 0, b: side(2)?.blank ?? 0 },
+    };
+  }
+
+  /**
+   * Streams the SKUs that differ in SKU order through a server-side cursor (`fetchSize` at a
+   * time). `only` restricts to kinds (e.g. the fixable ones); `withMeta` adds each side's meta.
+   */
+  async *differing(fields: readonly DiffField[], rule: QuantityRule, opts: { withMeta?: boolean; only?: Array<'missing_a' | 'missing_b' | 'duplicate' | DiffField>; fetchSize?: number } = {}): AsyncGenerator<ClassifiedRow[]> {
+    const kinds = opts.only ?? ['missing_a', 'missing_b', 'duplicate', ...fields];
+    const client = await this.pool.connect();
+    let open = false;
+    try {
+      await client.query('begin');
+      open = true;
+      await client.query(`declare diff_rows no scroll cursor for select * from (${this.classified(fields, rule, opts.withMeta ?? false)}) c where ${kinds.join(' or ')} order by sku`);
+      for (;;) {
+        const r = await client.query<ClassifiedRow>(`fetch ${opts.fetchSize ?? 1000} from diff_rows`);
+        if (r.rows.length === 0) break;
+        yield r.rows;
+      }
+      await client.query('commit');
+      open = false;
+    } finally {
+      // Also when the reader stopped early (a --limit reached): close the cursor's transaction.
+      if (open) await client.query('rollback').catch(() => undefined);
+      client.release();
+    }
+  }
+
+  /** Drops the table. */
+  async drop(): Promise<void> {
+    await this.pool.query(`drop table if exists "${this.table}"`);
+  }
+}
