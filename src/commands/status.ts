@@ -31,6 +31,7 @@ export default class Status extends BaseCommand<typeof Status> {
 
   private render(r: StatusReport): string {
     const db = r.database;
+    const ago = (iso: string | null) => (iso ? `${Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))} s ago` : 'never');
     const state = table(
       ['STATE', 'VALUE'],
       [
@@ -38,9 +39,29 @@ export default class Status extends BaseCommand<typeof Status> {
         ['open conflicts', String(db.openConflicts ?? '-')],
         ['open dead letters', String(db.openDeadLetters ?? '-')],
         ['events not yet published', String(db.unpublishedEvents ?? '-')],
+        ['writes pending', String(db.pendingWrites ?? '-')],
+        ...r.consumerLag.map((c) => [`consumer lag ${c.group}`, String(c.lag)]),
+        ['sync latency (15 min)', r.latency.writes ? `p50 ${r.latency.p50Ms} ms, p99 ${r.latency.p99Ms} ms over ${r.latency.writes} writes` : 'no writes'],
       ],
     );
+    const sources = r.sources.length
+      ? table(
+          ['SOURCE', 'LAST EVENT', 'LAST POLL', 'DETAIL'],
+          r.sources.map((s) => [
+            s.source,
+            ago(s.lastEventAt),
+            s.source === 'erp' ? 'CDC' : s.pollStale ? chalk.yellow(ago(s.lastPollAt)) : ago(s.lastPollAt),
+            s.detail.webhooks
+              ? (s.detail.webhooks as Array<{ topic: string; status: string }>).map((w) => `${w.topic}=${w.status}`).join(' ')
+              : s.detail.cdc
+                ? `connector ${(s.detail.cdc as { state: string }).state}, slot lag ${(s.detail.cdc as { slot: { lagBytes: number | null } | null }).slot?.lagBytes ?? '?'} B`
+                : '',
+          ]),
+        )
+      : 'No sources configured.';
+    const drift = r.drift.length ? '\n\n' + table(['DRIFT PAIR', 'CHECKED', 'SKUS DIFFERING'], r.drift.map((d) => [d.pair, ago(d.at), d.ok ? Object.entries(d.kinds).map(([k, v]) => `${k}=${v}`).join(' ') || 'none' : chalk.red(d.error?.message ?? 'failed')])) : '';
     const verdict = r.healthy ? chalk.green('healthy') : chalk.red(`unhealthy:\n  - ${r.problems.join('\n  - ')}`);
-    return `${renderStack(r.components)}\n\n${state}\n\n${verdict}`;
+    const warn = r.warnings.length ? `\n${chalk.yellow('warnings:')}\n  - ${r.warnings.join('\n  - ')}` : '';
+    return `${renderStack(r.components)}\n\n${sources}\n\n${state}${drift}\n\n${verdict}${warn}`;
   }
 }

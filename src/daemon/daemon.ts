@@ -18,6 +18,7 @@ import { WebhookIntake } from '../pipeline/intake/webhook-intake.js';
 import { PollScheduler } from '../pipeline/intake/poll-scheduler.js';
 import { DeadLetterSink } from '../pipeline/dead-letter-sink.js';
 import { EmbeddedTransformRunner, type TransformRunner } from '../pipeline/transform/embedded-runner.js';
+import { FlinkTransformRunner } from '../pipeline/transform/flink/runner.js';
 import { StateStore } from '../sync/state-store.js';
 import { SyncWorker } from '../sync/worker.js';
 import { WriterPool } from '../sync/writers.js';
@@ -41,6 +42,7 @@ export class Daemon {
   private http?: FastifyInstance;
   private relay?: OutboxRelay;
   private transform?: TransformRunner;
+  private flink?: FlinkTransformRunner;
   private worker?: SyncWorker;
   private writers?: WriterPool;
   private pollers?: PollScheduler;
@@ -67,6 +69,15 @@ export class Daemon {
     const c = this.config;
     try {
       this.pool = await createPool({ url: c.database.url, schema: c.database.schema, max: c.database.poolSize, statementTimeoutMs: c.database.statementTimeoutMs, applicationName: 'syncctl daemon' });
+      // A pooled client checked out by our code (e.g. inside a transaction waiting on Kafka) has no
+      // error listener of the pool's: a backend terminated then would emit an unhandled 'error' and
+      // kill the process. The query in progress (or the next one) fails instead, and is retried.
+      const guarded = new WeakSet<pg.PoolClient>();
+      this.pool.on('acquire', (client) => {
+        if (guarded.has(client)) return;
+        guarded.add(client);
+        client.on('error', (err) => this.log.warn({ err: err.message }, 'PostgreSQL connection lost; the work in progress will be retried'));
+      });
       await this.checkMigrations();
       this.redis = createCacheClient(c.redis.url);
       this.kafka = new KafkaBus(createKafka(c.kafka));
@@ -109,8 +120,13 @@ export class Daemon {
 
       this.relay = new OutboxRelay(this.pool, c.database.url, this.kafka, topics, { batchSize: c.batching.maxBatchSize, idlePollMs: 1000 }, this.instrumentation);
       await this.relay.start();
-      this.transform = new EmbeddedTransformRunner(this.kafka, topics, c.identity.sku, deadLetters, `${c.daemon.groupPrefix}.transform`, this.instrumentation);
-      await this.transform.start();
+      if (c.transform.runner === 'flink') {
+        // Flink owns the job; one daemon (the leader) makes sure it runs and relays its rejects.
+        this.flink = new FlinkTransformRunner({ config: c, kafka: this.kafka, pool: this.pool, deadLetters });
+      } else {
+        this.transform = new EmbeddedTransformRunner(this.kafka, topics, c.identity.sku, deadLetters, `${c.daemon.groupPrefix}.transform`, this.instrumentation);
+        await this.transform.start();
+      }
       const state = new StateStore(this.pool, this.redis, c.redis.keyPrefix, c.redis.ttlSeconds, this.instrumentation);
       this.worker = new SyncWorker(this.pool, this.kafka, state, deadLetters, { groupId: `${c.daemon.groupPrefix}.sync`, canonicalTopic: topics.canonical, rules: engineRules(c) }, this.instrumentation);
       await this.worker.start();
@@ -145,6 +161,10 @@ export class Daemon {
 
   private becomeLeader(): void {
     this.pollers?.start();
+    if (this.flink) {
+      const flink = this.flink;
+      void flink.start().catch((err) => this.log.error({ err: describeError(err) }, 'the Flink transform job could not be ensured; raw events wait in Kafka until it runs'));
+    }
     this.leaderAbort = new AbortController();
     const signal = this.leaderAbort.signal;
     this.leaderLoops = (this.connectors?.leaderTasks ?? []).map(async (t) => {
@@ -166,6 +186,7 @@ export class Daemon {
   }
 
   private async stepDown(): Promise<void> {
+    await this.flink?.stop().catch(() => undefined);
     this.leaderAbort?.abort();
     await Promise.allSettled(this.leaderLoops);
     await this.pollers?.stop();

@@ -3,7 +3,8 @@ import type { StackComponent, StackComponentStatus } from './component.js';
 import { ScriptComponent } from './script-component.js';
 import { PostgresService, RedisService } from './services.js';
 import { LogicalPostgresService } from './postgres-logical.js';
-import { stackDir } from './paths.js';
+import { packageRoot, stackDir } from './paths.js';
+import { join } from 'node:path';
 
 /** Which optional parts of the stack to include. */
 export interface StackSelection {
@@ -11,6 +12,8 @@ export interface StackSelection {
   connect?: boolean;
   /** Flink session cluster + SQL Gateway. */
   flink?: boolean;
+  /** Prometheus and Alertmanager (Debian packages) with the project's rules. */
+  monitoring?: boolean;
 }
 
 /** The environment the stack scripts read (ports, dirs, heap sizes), from config. */
@@ -27,6 +30,10 @@ export function stackEnv(config: SyncConfig): Record<string, string> {
     FLINK_REST_PORT: String(s.flink.restPort),
     FLINK_GATEWAY_PORT: String(s.flink.gatewayPort),
     FLINK_RPC_PORT: String(s.flink.rpcPort),
+    PROMETHEUS_PORT: String(config.monitoring.prometheus.port),
+    ALERTMANAGER_PORT: String(config.monitoring.alertmanager.port),
+    SYNCCTL_METRICS_TARGET: `${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}`,
+    SYNCCTL_ALERTS_URL: `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}/alerts`,
   };
 }
 
@@ -41,6 +48,10 @@ export function stackComponents(config: SyncConfig, sel: StackSelection = {}): S
   ];
   if (sel.connect) parts.push(new ScriptComponent('connect', env));
   if (sel.flink) parts.push(new ScriptComponent('flink', env));
+  if (sel.monitoring) {
+    const dir = join(packageRoot(), 'scripts', 'monitoring');
+    parts.push(new ScriptComponent('alertmanager', env, 600_000, dir), new ScriptComponent('prometheus', env, 600_000, dir));
+  }
   return parts;
 }
 

@@ -17,6 +17,8 @@ export class ScriptComponent implements StackComponent {
     readonly name: string,
     private readonly env: Record<string, string>,
     private readonly timeoutMs = 300_000,
+    /** Directory of the script (default scripts/stack). */
+    private readonly dir = scriptsDir(),
   ) {}
 
   up(): Promise<StackComponentStatus> {
@@ -26,14 +28,14 @@ export class ScriptComponent implements StackComponent {
     return this.run('down');
   }
   status(): Promise<StackComponentStatus> {
-    if (!existsSync(join(scriptsDir(), `${this.name}.sh`))) {
+    if (!existsSync(join(this.dir, `${this.name}.sh`))) {
       return Promise.resolve({ component: this.name, running: false, ready: false, managed: false, detail: 'not available in this version' });
     }
     return this.run('status');
   }
 
   private async run(action: string): Promise<StackComponentStatus> {
-    const script = join(scriptsDir(), `${this.name}.sh`);
+    const script = join(this.dir, `${this.name}.sh`);
     const res = await execa('bash', [script, action], {
       env: this.env,
       reject: false,

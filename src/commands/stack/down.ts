@@ -10,7 +10,7 @@ export default class StackDown extends BaseCommand<typeof StackDown> {
 
   public async run(): Promise<{ components: StackComponentStatus[] }> {
     const { config } = await this.loadConfig();
-    const components = await stackDown(config, { connect: true, flink: true });
+    const components = await stackDown(config, { connect: true, flink: true, monitoring: true });
     if (!this.jsonEnabled()) this.log(renderStack(components));
     return { components };
   }

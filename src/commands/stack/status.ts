@@ -10,7 +10,7 @@ export default class StackStatus extends BaseCommand<typeof StackStatus> {
 
   public async run(): Promise<{ components: StackComponentStatus[] }> {
     const { config } = await this.loadConfig();
-    const components = await stackStatus(config, { connect: true, flink: true });
+    const components = await stackStatus(config, { connect: true, flink: true, monitoring: true });
     const required = components.filter((c) => ['postgres', 'redis', 'kafka'].includes(c.component) || c.managed);
     if (required.some((c) => !c.ready)) this.setFindings();
     if (!this.jsonEnabled()) this.log(renderStack(components));

@@ -13,11 +13,12 @@ export default class StackUp extends BaseCommand<typeof StackUp> {
   static override flags = {
     connect: Flags.boolean({ description: 'Start Kafka Connect with the Debezium PostgreSQL plugin (ERP capture); --no-connect to skip it.', default: true, allowNo: true }),
     flink: Flags.boolean({ description: 'Also start a Flink session cluster and its SQL Gateway.', default: false }),
+    monitoring: Flags.boolean({ description: 'Also start Prometheus and Alertmanager (Debian packages, installed if missing) with monitoring/ rules.', default: false }),
   };
 
   public async run(): Promise<{ components: StackComponentStatus[] }> {
     const { config } = await this.loadConfig();
-    const components = await stackUp(config, { connect: this.flags.connect, flink: this.flags.flink }, (s) => {
+    const components = await stackUp(config, { connect: this.flags.connect, flink: this.flags.flink || config.transform.runner === 'flink', monitoring: this.flags.monitoring }, (s) => {
       if (!this.jsonEnabled()) process.stderr.write(`${s.component}: ${s.ready ? 'ready' : 'not ready'}\n`);
     });
     if (!this.jsonEnabled()) this.log(renderStack(components));

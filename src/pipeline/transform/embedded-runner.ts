@@ -62,14 +62,14 @@ export class EmbeddedTransformRunner implements TransformRunner {
       else {
         const raw = m.value as { eventId?: string; platform?: string; instance?: string };
         rejects.push({
-          eventId: typeof raw.eventId === 'string' ? raw.eventId : null,
+          eventId: typeof raw.eventId === 'string' && /^[0-9a-f-]{36}$/i.test(raw.eventId) ? raw.eventId : null,
           sourceKey: raw.platform ? (raw.platform === 'erp' ? 'erp' : `${raw.platform}:${raw.instance}`) : null,
           stage: 'transform',
           errorClass: 'PERMANENT',
           errorCode: r.reason,
           errorMessage: r.detail,
           payload: m.value,
-          context: { topic: batch.topic, partition: batch.partition, offset: m.offset },
+          context: { topic: batch.topic, partition: batch.partition, offset: m.offset, rawEventId: raw.eventId ?? null },
         });
       }
     }
