@@ -24,10 +24,13 @@ const REDACT = [
 
 let root: Logger = pino({ level: 'info', redact: REDACT, base: { app: 'syncctl' } }, pino.destination(2));
 let componentLevels: Record<string, LogLevel> = {};
+/** Bumped by configureLogger, so loggers created earlier (module level) follow the new settings. */
+let generation = 0;
 
 /** Replaces the root logger (called once by the CLI after reading config and flags). */
 export function configureLogger(opts: LoggerOptions): Logger {
   componentLevels = opts.components ?? {};
+  generation++;
   root = pino(
     { level: opts.level as LevelWithSilent, redact: REDACT, base: { app: 'syncctl' } },
     (opts.destination as pino.DestinationStream | undefined) ?? pino.destination(2),
@@ -37,8 +40,28 @@ export function configureLogger(opts: LoggerOptions): Logger {
 
 /** A child logger for one component (`kafka`, `intake`, `engine`...), honouring per-component levels. */
 export function getLogger(component: string): Logger {
-  const child = root.child({ component });
-  const lvl = componentLevels[component];
-  if (lvl) child.level = lvl;
-  return child;
+  let current: Logger | undefined;
+  let seen = -1;
+  const resolve = (): Logger => {
+    if (seen !== generation || !current) {
+      current = root.child({ component });
+      const lvl = componentLevels[component];
+      if (lvl) current.level = lvl;
+      seen = generation;
+    }
+    return current;
+  };
+  // A handle that always logs through the current configuration, even when it was created at
+  // module load, before the CLI read --log-level and the config.
+  return new Proxy({} as Logger, {
+    get(_t, prop) {
+      const l = resolve();
+      const v = (l as unknown as Record<string | symbol, unknown>)[prop];
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(l) : v;
+    },
+    set(_t, prop, value) {
+      (resolve() as unknown as Record<string | symbol, unknown>)[prop] = value;
+      return true;
+    },
+  });
 }

@@ -4,6 +4,10 @@
 import { configSchema } from '../../src/config/schema.js';
 import { stackDown, stackStatus, stackUp } from '../../src/stack/manager.js';
 import { testBaseConfig } from './config.js';
+import { configureLogger, type LogLevel } from '../../src/core/logger.js';
+
+// Components log to stderr; in tests only errors, unless asked (SYNCCTL_TEST_LOG_LEVEL=debug).
+configureLogger({ level: (process.env.SYNCCTL_TEST_LOG_LEVEL as LogLevel | undefined) ?? 'error' });
 
 let startedKafka = false;
 
