@@ -118,7 +118,7 @@ export class Daemon {
       this.http = server.app;
       this.url = server.url;
 
-      this.relay = new OutboxRelay(this.pool, c.database.url, this.kafka, topics, { batchSize: c.batching.maxBatchSize, idlePollMs: 1000 }, this.instrumentation);
+      this.relay = new OutboxRelay(this.pool, c.database.url, this.kafka, topics, { batchSize: Math.max(2000, c.batching.maxBatchSize), idlePollMs: 1000 }, this.instrumentation);
       await this.relay.start();
       if (c.transform.runner === 'flink') {
         // Flink owns the job; one daemon (the leader) makes sure it runs and relays its rejects.
