@@ -22,7 +22,9 @@ const REDACT = [
   'headers.authorization', 'headers["x-shopify-access-token"]',
 ];
 
-let root: Logger = pino({ level: 'info', redact: REDACT, base: { app: 'syncctl' } }, pino.destination(2));
+/** Until configureLogger runs: `SYNCCTL_DEFAULT_LOG_LEVEL` (the test harness sets `error`), else info. */
+const initialLevel = (LOG_LEVELS as readonly string[]).includes(process.env.SYNCCTL_DEFAULT_LOG_LEVEL ?? '') ? (process.env.SYNCCTL_DEFAULT_LOG_LEVEL as LogLevel) : 'info';
+let root: Logger = pino({ level: initialLevel, redact: REDACT, base: { app: 'syncctl' } }, pino.destination(2));
 let componentLevels: Record<string, LogLevel> = {};
 /** Bumped by configureLogger, so loggers created earlier (module level) follow the new settings. */
 let generation = 0;

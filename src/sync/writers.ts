@@ -275,9 +275,23 @@ export class WriterPool {
         );
       }
       if (again.length) {
+        // A retried absolute write whose target and SKU got a newer pending write meanwhile folds
+        // into it (that one carries the latest decision; field writes merge, newer fields win).
+        await client.query(
+          `with retried as (select p.* from planned_writes p where p.write_id = any($1::uuid[]) and p.kind in ('inventory', 'fields')),
+                sib as (update planned_writes q set updated_at = now(),
+                               payload = case when q.kind = 'fields'
+                                              then q.payload || jsonb_build_object('fields', coalesce(r.payload->'fields', '{}'::jsonb) || coalesce(q.payload->'fields', '{}'::jsonb))
+                                              else q.payload end
+                          from retried r
+                         where q.target_key = r.target_key and q.sku = r.sku and q.kind = r.kind and q.status = 'PENDING' and q.write_id <> r.write_id
+                     returning r.write_id)
+           update planned_writes p set status = 'SUPERSEDED', updated_at = now() where p.write_id in (select write_id from sib)`,
+          [again.map((a) => a.row.write_id)],
+        );
         await client.query(
           `update planned_writes p set status = 'PENDING', not_before = now() + make_interval(secs => r.delay / 1000.0), last_error = r.err, updated_at = now()
-             from unnest($1::uuid[], $2::float8[], $3::text[]) as r(id, delay, err) where p.write_id = r.id`,
+             from unnest($1::uuid[], $2::float8[], $3::text[]) as r(id, delay, err) where p.write_id = r.id and p.status = 'INFLIGHT'`,
           [again.map((a) => a.row.write_id), again.map((a) => a.delayMs), again.map((a) => a.error)],
         );
       }

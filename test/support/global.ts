@@ -7,6 +7,8 @@ import { testBaseConfig } from './config.js';
 import { configureLogger, type LogLevel } from '../../src/core/logger.js';
 
 // Components log to stderr; in tests only errors, unless asked (SYNCCTL_TEST_LOG_LEVEL=debug).
+// Set through the environment too: test files may load their own instance of the logger module.
+process.env.SYNCCTL_DEFAULT_LOG_LEVEL = process.env.SYNCCTL_TEST_LOG_LEVEL ?? 'error';
 configureLogger({ level: (process.env.SYNCCTL_TEST_LOG_LEVEL as LogLevel | undefined) ?? 'error' });
 
 let startedKafka = false;

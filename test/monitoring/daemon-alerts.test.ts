@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { startWooCommerceSimulator, type WooCommerceSimulator } from '../../src/simulators/woocommerce/index.js';
+import { Daemon } from '../../src/daemon/daemon.js';
+import { buildConnectorSet } from '../../src/daemon/registry.js';
+import { configSchema, type SyncConfig } from '../../src/config/schema.js';
+import { initDb } from '../../src/services/init-db.js';
+import { isolatedConfig } from '../support/config.js';
+import { dropEverything } from '../support/isolation.js';
+import { freePort } from '../support/ports.js';
+import { AM_CONFIG, installMonitoringTools, loadRules, PROM_DIR, waitFor } from './support/monitoring-files.js';
+
+const SKU = 'SKU-000001-1';
+
+/**
+ * The whole chain with nothing stood in: a running syncctl daemon syncing two WooCommerce
+ * simulators, real Prometheus scraping its /metrics with the real rules (`for:` shortened),
+ * real Alertmanager routing to the daemon's own /alerts. The fault: the second site's API key
+ * is read-only, so every write the daemon makes there is refused and dead-lettered.
+ */
+describe('Alerting end to end: a running daemon → Prometheus → Alertmanager', function () {
+  this.timeout(180_000);
+  const procs: ChildProcess[] = [];
+  let dir: string;
+  let a: WooCommerceSimulator;
+  let b: WooCommerceSimulator;
+  let config: SyncConfig;
+  let daemon: Daemon;
+  let promUrl: string;
+  let amUrl: string;
+  let traffic: NodeJS.Timeout | undefined;
+
+  before(async function () {
+    this.timeout(600_000);
+    await installMonitoringTools();
+    a = await startWooCommerceSimulator({ products: 2, seed: 1, coalesceWindowMs: 50 });
+    b = await startWooCommerceSimulator({ products: 2, seed: 2, coalesceWindowMs: 50, keyPermissions: 'read' });
+    const woo = (sim: WooCommerceSimulator) => ({ url: sim.info.siteUrl, consumerKey: sim.info.consumerKey, consumerSecret: sim.info.consumerSecret, webhookSecret: 'alerts-secret', pollIntervalSeconds: 1 });
+    const base = isolatedConfig('daemon_alerts');
+    const daemonPort = await freePort();
+    config = configSchema.parse({
+      ...base,
+      http: { host: '127.0.0.1', port: daemonPort },
+      sources: { woocommerce: { a: woo(a), b: woo(b) } },
+      sync: { authority: 'woocommerce:a', driftCheck: { enabled: false } },
+      retry: { retries: 2, initialDelayMs: 50, maxDelayMs: 200 },
+      daemon: { settleSeconds: 0, drainTimeoutSeconds: 10 },
+      monitoring: { metricsHistory: { enabled: false } },
+    });
+    await initDb(config);
+    daemon = new Daemon(config, buildConnectorSet);
+    await daemon.start();
+
+    dir = mkdtempSync(join(tmpdir(), 'syncctl-alerts-'));
+    const [promPort, amPort] = [await freePort(), await freePort()];
+    promUrl = `http://127.0.0.1:${promPort}`;
+    amUrl = `http://127.0.0.1:${amPort}`;
+    copyFileSync(join(PROM_DIR, 'recording-rules.yml'), join(dir, 'recording-rules.yml'));
+    const groups = loadRules('alert-rules.yml').map((g) => ({ ...g, rules: g.rules.map((r) => ({ ...r, for: '2s' })) }));
+    writeFileSync(join(dir, 'alert-rules.yml'), stringify({ groups }));
+    writeFileSync(join(dir, 'prometheus.yml'), stringify({
+      global: { scrape_interval: '1s', evaluation_interval: '1s' },
+      rule_files: ['recording-rules.yml', 'alert-rules.yml'],
+      alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
+      scrape_configs: [{ job_name: 'syncctl', static_configs: [{ targets: [`127.0.0.1:${daemonPort}`] }] }],
+    }));
+    const am = parse(readFileSync(AM_CONFIG, 'utf8')) as { route: Record<string, unknown> & { routes: Array<Record<string, unknown>> }; receivers: Array<{ webhook_configs: Array<{ url: string }> }> };
+    for (const r of [am.route, ...am.route.routes]) Object.assign(r, { group_wait: '500ms', group_interval: '1s' });
+    for (const rcv of am.receivers) for (const w of rcv.webhook_configs) w.url = `http://127.0.0.1:${daemonPort}/alerts`;
+    writeFileSync(join(dir, 'alertmanager.yml'), stringify(am));
+    procs.push(
+      start('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom-data')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--rules.alert.resend-delay=1s'], join(dir, 'prometheus.log')),
+      start('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am-data')}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address='], join(dir, 'alertmanager.log')),
+    );
+    await waitFor('Prometheus ready', async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined), 30_000);
+  });
+
+  after(async () => {
+    clearInterval(traffic);
+    for (const p of procs) await stop(p);
+    await daemon?.stop();
+    await a?.close();
+    await b?.close();
+    if (config) await dropEverything(config);
+    if (dir && process.env.SYNCCTL_TEST_KEEP_MONITORING !== "1") rmSync(dir, { recursive: true, force: true });
+    else if (dir) process.stderr.write(`kept ${dir}\n`);
+  });
+
+  it('scrapes the running daemon', async () => {
+    await waitFor('up{job="syncctl"} == 1', async () => {
+      const r = (await (await fetch(`${promUrl}/api/v1/query?query=up`)).json()) as { data: { result: Array<{ value: [number, string] }> } };
+      return r.data.result[0]?.value[1] === '1' ? true : undefined;
+    }, 30_000);
+  });
+
+  it('fires SyncctlWriteFailuresHigh when a target refuses the daemon\'s writes, and Alertmanager routes it to the pager', async () => {
+    let q = 20;
+    const setStock = () => fetch(`${a.info.controlUrl}/stock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: SKU, quantity: q++ }) }).catch(() => undefined);
+    traffic = setInterval(() => void setStock(), 1000);
+    await waitFor('SyncctlWriteFailuresHigh firing for woocommerce:b', async () => {
+      const res = (await (await fetch(`${promUrl}/api/v1/alerts`)).json()) as { data: { alerts: Array<{ labels: Record<string, string>; state: string }> } };
+      return res.data.alerts.some((x) => x.labels.alertname === 'SyncctlWriteFailuresHigh' && x.labels.target === 'woocommerce:b' && x.state === 'firing') ? true : undefined;
+    }, 120_000, 500);
+    // Alertmanager has it, routed to the pager receiver (delivery to /alerts itself is proven by prometheus-live.test.ts).
+    const routed = await waitFor('the alert routed in Alertmanager', async () => {
+      const list = (await (await fetch(`${amUrl}/api/v2/alerts`)).json()) as Array<{ labels: Record<string, string>; receivers: Array<{ name: string }>; status: { state: string } }>;
+      return list.find((x) => x.labels.alertname === 'SyncctlWriteFailuresHigh' && x.labels.target === 'woocommerce:b');
+    }, 60_000, 500);
+    assert.deepEqual(routed.receivers.map((r) => r.name), ['syncctl-pages']);
+    assert.equal(routed.status.state, 'active');
+    const dl = await (await fetch(`${daemon.url}/metrics`)).text();
+    assert.match(dl, /syncctl_writes_failed_total\{[^}]*target="woocommerce:b"[^}]*\} [1-9]/);
+  });
+});
+
+function start(cmd: string, args: string[], logFile: string): ChildProcess {
+  const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = createWriteStream(logFile);
+  p.stdout?.pipe(log);
+  p.stderr?.pipe(log);
+  return p;
+}
+
+async function stop(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise<void>((r) => p.once('exit', () => r()));
+  p.kill('SIGTERM');
+  const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
