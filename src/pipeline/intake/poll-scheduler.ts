@@ -37,8 +37,8 @@ export async function writeCheckpoint(pool: pg.Pool, name: string, value: unknow
 export class PollScheduler {
   private readonly log = getLogger('poller');
   private running = false;
-  private readonly loops: Promise<void>[] = [];
-  private readonly abort = new AbortController();
+  private loops: Promise<void>[] = [];
+  private abort = new AbortController();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -47,8 +47,12 @@ export class PollScheduler {
     private readonly instrumentation: SyncEventBus = bus,
   ) {}
 
+  /** Starts polling; may be called again after stop() (a daemon deposed and re-elected as leader). */
   start(): void {
+    if (this.running) return;
     this.running = true;
+    this.abort = new AbortController();
+    this.loops = [];
     for (const s of this.sources) for (const r of s.connector.pollResources) this.loops.push(this.loop(s, r));
   }
 

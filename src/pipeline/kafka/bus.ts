@@ -2,6 +2,9 @@ import type { Admin, Consumer, ConsumerConfig, EachBatchPayload, Kafka, Message,
 import { Partitioners } from 'kafkajs';
 import { ServiceUnavailableError } from '../../core/errors.js';
 
+/** Largest payload of one produce request (bytes, approximate). */
+const PUBLISH_CHUNK_BYTES = 512 * 1024;
+
 /** A message to publish: key (entity/SKU), JSON value and string headers. */
 export interface OutMessage {
   key: string;
@@ -61,7 +64,22 @@ export class KafkaBus {
   async publish(topic: string, messages: OutMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const producer = await this.connectProducer();
-    await producer.send({ topic, acks: -1, messages: messages.map(encode) });
+    // One request per ~512 KB: a consumer catching up hands over batches of several MB, and the
+    // broker refuses a record batch above message.max.bytes (1 MB by default) for good.
+    const encoded = messages.map(encode);
+    let chunk: Message[] = [];
+    let bytes = 0;
+    for (const m of encoded) {
+      const size = (m.value as string).length + (m.key as string).length + 64;
+      if (chunk.length && bytes + size > PUBLISH_CHUNK_BYTES) {
+        await producer.send({ topic, acks: -1, messages: chunk });
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(m);
+      bytes += size;
+    }
+    if (chunk.length) await producer.send({ topic, acks: -1, messages: chunk });
   }
 
   /**
@@ -72,7 +90,10 @@ export class KafkaBus {
     opts: { groupId: string; topics: string[]; fromBeginning?: boolean; config?: Partial<ConsumerConfig> },
     handler: (batch: DecodedBatch) => Promise<void>,
   ): Promise<Consumer> {
-    const consumer = this.kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100, ...opts.config });
+    // A member that died without leaving (kill -9) holds its partitions, and blocks the group's
+    // next join, until its session times out: 6 s (the broker's minimum) instead of kafkajs's
+    // 30 s, so a restarted or surviving daemon resumes within seconds.
+    const consumer = this.kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100, sessionTimeout: 6000, heartbeatInterval: 1000, ...opts.config });
     await consumer.connect();
     for (const topic of opts.topics) await consumer.subscribe({ topic, fromBeginning: opts.fromBeginning ?? true });
     this.consumers.push(consumer);

@@ -217,6 +217,8 @@ export function onWriteConfirmed(b: SkuBundle, ev: WriteConfirmed, ctx: DecideCo
       ch.expected = ev.available;
     }
     if (ev.kind === 'inventory' && ch.pendingWrite === ev.available) delete ch.pendingWrite;
+    // Same version (second precision) counts as newer, as for the channel's observation above:
+    // otherwise the authority's echo of this write is taken for a duplicate and never adopted.
     if (ev.target === authorityKey(ctx) && (!b.entity.authority.version || compareVersions(ev.sourceVersion, b.entity.authority.version) >= 0)) {
       b.entity.authority = { available: ev.available, version: ev.sourceVersion, source: ev.target, at: ev.occurredAt };
       b.dirty.add('*');

@@ -1,0 +1,94 @@
+// Shared by engine.bench.ts and restart.bench.ts: a private schema / topic prefix / Redis prefix on
+// the local stack, and a synthetic stream of raw events (products with stock, orders) over many SKUs.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { configSchema, type SyncConfig, type SyncConfigInput } from '../src/config/schema.js';
+import { ensureDatabase, migrate } from '../src/db/migrate.js';
+import { createPool, quoteIdent } from '../src/db/pool.js';
+import { createKafka } from '../src/pipeline/kafka/client.js';
+import { stackUp } from '../src/stack/manager.js';
+import type { NewRawEvent, RawOrder, RawProduct } from '../src/connectors/types.js';
+
+/** The database benchmarks use (the test database: disposable schemas). */
+export const BENCH_DATABASE_URL = process.env.SYNCCTL_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/syncctl_test';
+
+/** A migrated private schema, topic prefix and Redis prefix; `drop()` removes them. */
+export async function benchEnvironment(name: string, overrides: SyncConfigInput = {}): Promise<{ config: SyncConfig; pool: pg.Pool; drop(): Promise<void> }> {
+  const id = `${name}_${randomBytes(3).toString('hex')}`;
+  const config = configSchema.parse({
+    ...overrides,
+    database: { url: BENCH_DATABASE_URL, schema: `bench_${id}`, ...overrides.database },
+    kafka: { topicPrefix: `bench.${id}`, partitions: 4, ...overrides.kafka },
+    redis: { keyPrefix: `bench:${id}:`, ...overrides.redis },
+    daemon: { groupPrefix: `bench.${id}`, ...overrides.daemon },
+    logging: { level: 'warn', ...overrides.logging },
+  });
+  await stackUp(config);
+  await ensureDatabase(config.database.url);
+  const c = new pg.Client({ connectionString: config.database.url });
+  await c.connect();
+  await migrate(c, config.database.schema);
+  await c.end();
+  const pool = await createPool({ url: config.database.url, schema: config.database.schema, max: 10 });
+  return {
+    config,
+    pool,
+    async drop() {
+      await pool.end().catch(() => undefined);
+      const a = new pg.Client({ connectionString: config.database.url });
+      await a.connect();
+      await a.query(`DROP SCHEMA IF EXISTS ${quoteIdent(config.database.schema)} CASCADE`);
+      await a.end();
+      const admin = createKafka(config.kafka).admin();
+      await admin.connect();
+      const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${config.kafka.topicPrefix}.`));
+      if (topics.length) await admin.deleteTopics({ topics }).catch(() => undefined);
+      await admin.disconnect();
+      const redis = new Redis(config.redis.url);
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.redis.keyPrefix}*`, 'COUNT', 5000);
+        cursor = next;
+        if (keys.length) await redis.del(...keys);
+      } while (cursor !== '0');
+      redis.disconnect();
+    },
+  };
+}
+
+/**
+ * `n` raw events over `skus` SKUs, mixed: 60 % product updates with stock (Shopify and
+ * WooCommerce), 40 % orders on a channel (one line). Deterministic.
+ */
+export function syntheticRawEvents(n: number, skus: number, origin: 'webhook' | 'poll' = 'webhook'): NewRawEvent[] {
+  const out: NewRawEvent[] = [];
+  const base = Date.UTC(2026, 10, 25, 0, 0, 0);
+  for (let i = 0; i < n; i++) {
+    const s = (i * 7919) % skus;
+    const sku = `BENCH-${String(s).padStart(6, '0')}`;
+    const at = new Date(base + i * 1000).toISOString().replace('.000Z', 'Z');
+    const platform = i % 2 === 0 ? 'shopify' : 'woocommerce';
+    const instance = platform === 'shopify' ? 'main' : 'outlet';
+    if (i % 5 < 3) {
+      const payload: RawProduct = { kind: 'product', productId: `${platform}-p-${s}`, title: `Product ${s}`, updatedAt: at, variants: [{ id: `${platform}-v-${s}`, sku, price: `${10 + (i % 7)}.00`, available: 100 + (i % 13), inventoryItemId: `${platform}-i-${s}` }] };
+      out.push({ platform, instance, eventType: 'products/update', entityRef: payload.productId, origin, dedupeKey: `p-${i}`, occurredAt: at, payload, sku });
+    } else {
+      const orderId = `O-${i}`;
+      const payload: RawOrder = { kind: 'order', orderId, committed: true, cancelled: false, createdAt: at, updatedAt: at, lines: [{ lineId: `${orderId}-1`, sku, quantity: 1 + (i % 3) }] };
+      out.push({ platform, instance, eventType: 'orders/updated', entityRef: orderId, origin, dedupeKey: `o-${i}`, occurredAt: at, payload });
+    }
+  }
+  return out;
+}
+
+/** Waits until every `source_events` row is PROCESSED by the sync worker; returns seconds since `t0`. */
+export async function waitProcessed(pool: pg.Pool, total: number, t0: number, timeoutMs = 600_000): Promise<number> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await pool.query<{ n: number }>(`select count(*)::int as n from source_events where status = 'PROCESSED'`);
+    if (r.rows[0]!.n >= total) return (Date.now() - t0) / 1000;
+    if (Date.now() > end) throw new Error(`only ${r.rows[0]!.n} of ${total} events processed in ${timeoutMs} ms`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}
