@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync, createWriteStream } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { startProcess, stopProcess } from './support/processes.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -71,8 +72,8 @@ describe('Monitoring against a real Prometheus and Alertmanager', function () {
     writeFileSync(join(dir, 'alertmanager.yml'), stringify(am));
 
     procs.push(
-      start('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom-data')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--rules.alert.resend-delay=1s'], join(dir, 'prometheus.log')),
-      start('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am-data')}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address='], join(dir, 'alertmanager.log')),
+      startProcess('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom-data')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--rules.alert.resend-delay=1s'], join(dir, 'prometheus.log')),
+      startProcess('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am-data')}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address='], join(dir, 'alertmanager.log')),
     );
     await waitFor('Prometheus ready', async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined), 30_000);
     await waitFor('Alertmanager ready', async () => ((await fetch(`http://127.0.0.1:${amPort}/-/ready`)).ok ? true : undefined), 30_000);
@@ -80,7 +81,7 @@ describe('Monitoring against a real Prometheus and Alertmanager', function () {
 
   after(async () => {
     clearInterval(fault);
-    for (const p of procs) await stop(p);
+    for (const p of procs) await stopProcess(p);
     await app?.close();
     process.stderr.write(`[test] real Prometheus/Alertmanager test took ${Date.now() - t0} ms (logs in ${dir} if kept)\n`);
     if (dir && process.env.SYNCCTL_TEST_KEEP_MONITORING !== '1') rmSync(dir, { recursive: true, force: true });
@@ -152,19 +153,3 @@ describe('Monitoring against a real Prometheus and Alertmanager', function () {
   });
 });
 
-function start(cmd: string, args: string[], logFile: string): ChildProcess {
-  const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = createWriteStream(logFile);
-  p.stdout?.pipe(log);
-  p.stderr?.pipe(log);
-  return p;
-}
-
-async function stop(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return;
-  const exited = new Promise<void>((r) => p.once('exit', () => r()));
-  p.kill('SIGTERM');
-  const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
