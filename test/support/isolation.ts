@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { Redis } from 'ioredis';
+import { deleteKeysByPrefix } from '../../src/pipeline/cache/redis.js';
+import { deleteTopicsByPrefix } from '../../src/pipeline/kafka/topics.js';
 import type { SyncConfig, SyncConfigInput } from '../../src/config/schema.js';
 import { ensureDatabase, migrate } from '../../src/db/migrate.js';
 import { createPool, quoteIdent } from '../../src/db/pool.js';
@@ -55,29 +56,6 @@ export async function dropEverything(config: SyncConfig): Promise<void> {
   } finally {
     await c.end();
   }
-  const admin = createKafka(config.kafka).admin();
-  try {
-    await admin.connect();
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${config.kafka.topicPrefix}.`));
-    if (topics.length) await admin.deleteTopics({ topics, timeout: 10_000 });
-  } catch {
-    // Kafka may be down in a test about Kafka being down
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-  const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.redis.keyPrefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } catch {
-    // Redis may be down in a test about Redis being down
-  } finally {
-    redis.disconnect();
-  }
+  await deleteTopicsByPrefix(createKafka(config.kafka).admin(), config.kafka.topicPrefix);
+  await deleteKeysByPrefix(config.redis.url, config.redis.keyPrefix);
 }

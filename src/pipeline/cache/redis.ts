@@ -26,3 +26,22 @@ export function createCacheClient(url: string): Redis {
   });
   return client;
 }
+
+/** Deletes every key starting with `prefix` (SCAN, never KEYS); a Redis that is down is not an error. */
+export async function deleteKeysByPrefix(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } catch {
+    // keys expire by their TTL anyway
+  } finally {
+    redis.disconnect();
+  }
+}

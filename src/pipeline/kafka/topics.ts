@@ -54,3 +54,16 @@ export async function ensureTopics(admin: Admin, names: string[], partitions: nu
   await admin.createTopics({ topics, waitForLeaders: true });
   return missing;
 }
+
+/** Deletes every topic named `<prefix>.*`; a Kafka that is down is not an error. */
+export async function deleteTopicsByPrefix(admin: Admin, prefix: string): Promise<void> {
+  try {
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${prefix}.`));
+    if (topics.length) await admin.deleteTopics({ topics, timeout: 10_000 });
+  } catch {
+    // nothing to clean on a broker that is gone
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { Redis } from 'ioredis';
+import { deleteKeysByPrefix } from '../../pipeline/cache/redis.js';
+import { deleteTopicsByPrefix } from '../../pipeline/kafka/topics.js';
 import type { SyncConfig } from '../../config/schema.js';
 import { quoteIdent } from '../../db/pool.js';
 import { DebeziumConnector } from '../../connectors/erp/debezium.js';
@@ -57,29 +58,6 @@ export async function resetDemoState(config: SyncConfig): Promise<void> {
 export async function cleanupDemoRun(config: SyncConfig): Promise<void> {
   const erp = config.sources.erp;
   if (erp) await new DebeziumConnector(erp, connectUrlOf(config), { connectorName: erp.connectorName }).remove().catch(() => undefined);
-  const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.redis.keyPrefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } catch {
-    // keys expire by their TTL anyway
-  } finally {
-    redis.disconnect();
-  }
-  const admin = createKafka(config.kafka).admin();
-  try {
-    await admin.connect();
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${config.kafka.topicPrefix}.`));
-    if (topics.length) await admin.deleteTopics({ topics });
-  } catch {
-    // the broker may already be down
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+  await deleteKeysByPrefix(config.redis.url, config.redis.keyPrefix);
+  await deleteTopicsByPrefix(createKafka(config.kafka).admin(), config.kafka.topicPrefix);
 }
