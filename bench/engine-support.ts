@@ -7,6 +7,7 @@ import { configSchema, type SyncConfig, type SyncConfigInput } from '../src/conf
 import { ensureDatabase, migrate } from '../src/db/migrate.js';
 import { createPool, quoteIdent } from '../src/db/pool.js';
 import { createKafka } from '../src/pipeline/kafka/client.js';
+import { pipelineTopics } from '../src/pipeline/kafka/topics.js';
 import { stackUp } from '../src/stack/manager.js';
 import type { NewRawEvent, RawOrder, RawProduct } from '../src/connectors/types.js';
 
@@ -68,7 +69,8 @@ export function syntheticRawEvents(n: number, skus: number, origin: 'webhook' | 
     const s = (i * 7919) % skus;
     const sku = `BENCH-${String(s).padStart(6, '0')}`;
     const at = new Date(base + i * 1000).toISOString().replace('.000Z', 'Z');
-    const platform = i % 2 === 0 ? 'shopify' : 'woocommerce';
+    // Both platforms see every SKU (the platform does not follow from the SKU's parity).
+    const platform = ((i * 2654435761) >>> 13) % 2 === 0 ? 'shopify' : 'woocommerce';
     const instance = platform === 'shopify' ? 'main' : 'outlet';
     if (i % 5 < 3) {
       const payload: RawProduct = { kind: 'product', productId: `${platform}-p-${s}`, title: `Product ${s}`, updatedAt: at, variants: [{ id: `${platform}-v-${s}`, sku, price: `${10 + (i % 7)}.00`, available: 100 + (i % 13), inventoryItemId: `${platform}-i-${s}` }] };
@@ -82,13 +84,38 @@ export function syntheticRawEvents(n: number, skus: number, origin: 'webhook' | 
   return out;
 }
 
-/** Waits until every `source_events` row is PROCESSED by the sync worker; returns seconds since `t0`. */
-export async function waitProcessed(pool: pg.Pool, total: number, t0: number, timeoutMs = 600_000): Promise<number> {
+/**
+ * Waits until the pipeline has taken everything stored: the outbox is empty, then the transform
+ * group has committed every raw message, then the sync group every canonical one (checked in
+ * that order, so each stage's input is complete when it is checked). Returns seconds since `t0`.
+ */
+export async function waitCaughtUp(pool: pg.Pool, config: SyncConfig, t0: number, timeoutMs = 600_000): Promise<number> {
+  const topics = pipelineTopics(config.kafka.topicPrefix);
+  const admin = createKafka(config.kafka).admin();
+  await admin.connect();
+  const lag = async (groupId: string, list: string[]): Promise<number> => {
+    let total = 0;
+    const committed = await admin.fetchOffsets({ groupId, topics: list });
+    for (const t of committed) {
+      const ends = await admin.fetchTopicOffsets(t.topic);
+      for (const p of t.partitions) {
+        const end = Number(ends.find((e) => e.partition === p.partition)?.high ?? 0);
+        total += end - Math.max(0, Number(p.offset));
+      }
+    }
+    return total;
+  };
   const end = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await pool.query<{ n: number }>(`select count(*)::int as n from source_events where status = 'PROCESSED'`);
-    if (r.rows[0]!.n >= total) return (Date.now() - t0) / 1000;
-    if (Date.now() > end) throw new Error(`only ${r.rows[0]!.n} of ${total} events processed in ${timeoutMs} ms`);
-    await new Promise((res) => setTimeout(res, 200));
+  try {
+    for (;;) {
+      const outbox = (await pool.query<{ n: number }>(`select count(*)::int as n from outbox`)).rows[0]!.n;
+      const raw = outbox === 0 ? await lag(`${config.daemon.groupPrefix}.transform`, Object.values(topics.raw)) : -1;
+      const canonical = raw === 0 ? await lag(`${config.daemon.groupPrefix}.sync`, [topics.canonical]) : -1;
+      if (canonical === 0) return (Date.now() - t0) / 1000;
+      if (Date.now() > end) throw new Error(`not caught up after ${timeoutMs} ms: outbox ${outbox}, raw lag ${raw}, canonical lag ${canonical}`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  } finally {
+    await admin.disconnect();
   }
 }

@@ -20,7 +20,7 @@ import type { RawEvent } from '../src/core/model.js';
 import type { EngineRules } from '../src/sync/engine/types.js';
 import { measureLoopback } from './kafka-loopback.bench.js';
 import { round, type BenchFigure } from './lib.js';
-import { benchEnvironment, syntheticRawEvents, waitProcessed } from './engine-support.js';
+import { benchEnvironment, syntheticRawEvents, waitCaughtUp } from './engine-support.js';
 
 /** The rules of the benchmark: a Shopify authority and a WooCommerce channel with a buffer. */
 export const BENCH_RULES: EngineRules = {
@@ -56,20 +56,23 @@ export async function measureEngine(n: number, skus: number): Promise<{ storeSec
   const storeSeconds = (Date.now() - t0) / 1000;
 
   const dls = new DeadLetterSink(pool, kafka, topics.dlq, instrumentation);
-  const relay = new OutboxRelay(pool, config.database.url, kafka, topics, { batchSize: config.batching.maxBatchSize * 4, idlePollMs: 200 }, instrumentation);
-  const transform = new EmbeddedTransformRunner(kafka, topics, config.identity.sku, dls, `${config.daemon.groupPrefix}.transform`, instrumentation);
+  // The relay has its own producer (as in the daemon): its sends do not queue behind the transform's.
+  const relayKafka = new KafkaBus(createKafka(config.kafka));
+  const relay = new OutboxRelay(pool, config.database.url, relayKafka, topics, { batchSize: 2000, idlePollMs: 200 }, instrumentation);
+  const transform = new EmbeddedTransformRunner(kafka, topics, config.identity.sku, dls, `${config.daemon.groupPrefix}.transform`, instrumentation, { concurrency: config.batching.partitionsConcurrently });
   const redis = createCacheClient(config.redis.url);
-  const worker = new SyncWorker(pool, kafka, new StateStore(pool, redis, config.redis.keyPrefix, 600, instrumentation), dls, { groupId: `${config.daemon.groupPrefix}.sync`, canonicalTopic: topics.canonical, rules: BENCH_RULES }, instrumentation);
+  const worker = new SyncWorker(pool, kafka, new StateStore(pool, redis, config.redis.keyPrefix, 600, instrumentation), dls, { groupId: `${config.daemon.groupPrefix}.sync`, canonicalTopic: topics.canonical, rules: BENCH_RULES, concurrency: config.batching.partitionsConcurrently }, instrumentation);
   await worker.start();
   await transform.start();
   const t1 = Date.now();
   await relay.start();
-  const pipelineSeconds = await waitProcessed(pool, n, t1);
+  const pipelineSeconds = await waitCaughtUp(pool, config, t1);
   const writes = (await pool.query<{ n: number }>(`select count(*)::int as n from planned_writes`)).rows[0]!.n;
   await relay.stop();
   await transform.stop();
   await worker.stop();
   await kafka.close();
+  await relayKafka.close();
   redis.disconnect();
   await env.drop();
   return { storeSeconds, pipelineSeconds, canonical, writes, canonicalBytes };

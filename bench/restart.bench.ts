@@ -21,7 +21,7 @@ import { emptyBundle } from '../src/sync/state.js';
 import { startDaemonProcess } from '../test/daemon/support/process.js';
 import { round, type BenchFigure } from './lib.js';
 import { BENCH_RULES } from './engine.bench.js';
-import { benchEnvironment, syntheticRawEvents, waitProcessed } from './engine-support.js';
+import { benchEnvironment, syntheticRawEvents, waitCaughtUp } from './engine-support.js';
 
 async function measureRestart(n: number, skus: number): Promise<{ listenSeconds: number; caughtUpSeconds: number }> {
   const env = await benchEnvironment('restart', { sync: { authority: 'peer' }, monitoring: { metricsHistory: { enabled: false } } });
@@ -49,7 +49,7 @@ async function measureRestart(n: number, skus: number): Promise<{ listenSeconds:
   const t0 = Date.now();
   const second = await startDaemonProcess(configPath, { timeoutMs: 60_000 });
   const listenSeconds = (Date.now() - t0) / 1000;
-  const caughtUpSeconds = await waitProcessed(env.pool, n, t0, 180_000).catch((err: Error) => {
+  const caughtUpSeconds = await waitCaughtUp(env.pool, env.config, t0, 180_000).catch((err: Error) => {
     second.kill('SIGKILL');
     throw new Error(`${err.message}\n${second.stderr().slice(-3000)}`);
   });

@@ -248,6 +248,11 @@ export const configSchema = z.strictObject({
       maxBatchSize: z.number().int().min(1).max(10_000).default(500),
       /** Longest wait to fill a batch, in ms. */
       lingerMs: z.number().int().min(0).default(5),
+      /**
+       * Kafka partitions each consumer (transform, sync worker) handles at once, each batch in its
+       * own transaction; a partition's batches stay in order, and a SKU lives on one partition.
+       */
+      partitionsConcurrently: z.number().int().min(1).max(64).default(4),
     })
     .prefault({}),
   /** Logging (structured JSON on stderr). */

@@ -124,11 +124,11 @@ export class Daemon {
         // Flink owns the job; one daemon (the leader) makes sure it runs and relays its rejects.
         this.flink = new FlinkTransformRunner({ config: c, kafka: this.kafka, pool: this.pool, deadLetters });
       } else {
-        this.transform = new EmbeddedTransformRunner(this.kafka, topics, c.identity.sku, deadLetters, `${c.daemon.groupPrefix}.transform`, this.instrumentation);
+        this.transform = new EmbeddedTransformRunner(this.kafka, topics, c.identity.sku, deadLetters, `${c.daemon.groupPrefix}.transform`, this.instrumentation, { concurrency: c.batching.partitionsConcurrently });
         await this.transform.start();
       }
       const state = new StateStore(this.pool, this.redis, c.redis.keyPrefix, c.redis.ttlSeconds, this.instrumentation);
-      this.worker = new SyncWorker(this.pool, this.kafka, state, deadLetters, { groupId: `${c.daemon.groupPrefix}.sync`, canonicalTopic: topics.canonical, rules: engineRules(c) }, this.instrumentation);
+      this.worker = new SyncWorker(this.pool, this.kafka, state, deadLetters, { groupId: `${c.daemon.groupPrefix}.sync`, canonicalTopic: topics.canonical, rules: engineRules(c), concurrency: c.batching.partitionsConcurrently }, this.instrumentation);
       await this.worker.start();
       this.writers = new WriterPool(this.pool, c.database.url, this.kafka, topics.canonical, this.connectors.sinks, deadLetters, { retry: c.retry, leaseSeconds: c.daemon.writeLeaseSeconds, idlePollMs: 500 }, this.instrumentation);
       await this.writers.start();

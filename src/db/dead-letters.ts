@@ -25,6 +25,8 @@ export interface DeadLetter {
 export type NewDeadLetter = Pick<DeadLetter, 'stage' | 'errorClass' | 'errorCode' | 'errorMessage' | 'payload'> &
   Partial<Pick<DeadLetter, 'eventId' | 'sourceKey' | 'sku' | 'attempts' | 'context' | 'firstFailedAt'>>;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Inserts dead letters in one statement; returns them with their ids. */
 export async function insertDeadLetters(db: pg.Pool | pg.PoolClient, list: NewDeadLetter[]): Promise<DeadLetter[]> {
   if (list.length === 0) return [];
@@ -46,6 +48,9 @@ export async function insertDeadLetters(db: pg.Pool | pg.PoolClient, list: NewDe
     status: 'OPEN',
     note: null,
   }));
+  // The raw events behind them are marked FAILED (until replayed or discarded).
+  const rawIds = full.map((d) => d.eventId).filter((id): id is string => id !== null && UUID.test(id));
+  if (rawIds.length) await db.query(`update source_events set status = 'FAILED' where event_id = any($1::uuid[])`, [rawIds]);
   await db.query(
     `insert into dead_letters (dead_letter_id, event_id, source_key, sku, stage, error_class, error_code, error_message, attempts, payload, context, first_failed_at, last_failed_at)
      select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::jsonb[], $11::jsonb[], $12::timestamptz[], $13::timestamptz[])`,

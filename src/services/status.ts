@@ -70,7 +70,7 @@ async function collectFromDatabase(config: SyncConfig, pool: pg.Pool, report: St
   const r = await pool.query<{ conflicts: number; dlq: number; unpublished: number; pending: number }>(
     `select (select count(*)::int from conflict_log where status = 'OPEN') as conflicts,
             (select count(*)::int from dead_letters where status = 'OPEN') as dlq,
-            (select count(*)::int from source_events where published_at is null) as unpublished,
+            (select count(*)::int from outbox) as unpublished,
             (select count(*)::int from planned_writes where status in ('PENDING', 'INFLIGHT')) as pending`,
   );
   const x = r.rows[0]!;

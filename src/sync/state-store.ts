@@ -11,6 +11,16 @@ export class StaleStateError extends RetriableError {
   }
 }
 
+/** One `sync_state` row as sent to PostgreSQL. */
+interface StateRow {
+  id: string;
+  t: string;
+  v: number;
+  d: unknown;
+  st: string;
+  sv: string | null;
+}
+
 interface CachedBundle {
   sku: string;
   entity: EntityState;
@@ -80,56 +90,50 @@ export class StateStore {
    * is still the one loaded; throws StaleStateError otherwise (the caller rolls back and retries).
    */
   async save(client: pg.PoolClient, bundles: Iterable<SkuBundle>): Promise<void> {
-    const ids: string[] = [];
-    const types: string[] = [];
-    const versions: number[] = [];
-    const data: string[] = [];
-    const statuses: string[] = [];
-    const srcVersions: Array<string | null> = [];
+    // One JSON document per statement (not parallel text arrays): node serialises each row's data
+    // once, without array-literal escaping, and PostgreSQL parses it in one pass.
+    const fresh: StateRow[] = [];
+    const known: StateRow[] = [];
     for (const b of bundles) {
       for (const row of b.dirty) {
-        const next = (b.rowVersions[row] ?? 0) + 1;
-        ids.push(b.sku);
-        types.push(row);
-        versions.push(next);
+        const v = (b.rowVersions[row] ?? 0) + 1;
+        let r: StateRow;
         if (row === ENTITY_ROW) {
-          data.push(JSON.stringify(b.entity));
-          statuses.push(Object.keys(b.entity.held).length || Object.keys(b.entity.identityConflicts).length ? 'CONFLICT' : 'IN_SYNC');
-          srcVersions.push(b.entity.authority.version);
+          const st = Object.keys(b.entity.held).length || Object.keys(b.entity.identityConflicts).length ? 'CONFLICT' : 'IN_SYNC';
+          r = { id: b.sku, t: row, v, d: b.entity, st, sv: b.entity.authority.version };
         } else {
           const ch = b.channels[row]!;
-          data.push(JSON.stringify(ch));
-          statuses.push(ch.deleted ? 'DELETED' : ch.refs ? (ch.expected === ch.observed?.available ? 'IN_SYNC' : 'PENDING') : 'UNMATCHED');
-          srcVersions.push(ch.observed?.version ?? null);
+          const st = ch.deleted ? 'DELETED' : ch.refs ? (ch.expected === ch.observed?.available ? 'IN_SYNC' : 'PENDING') : 'UNMATCHED';
+          r = { id: b.sku, t: row, v, d: ch, st, sv: ch.observed?.version ?? null };
         }
+        (v === 1 ? fresh : known).push(r);
       }
     }
-    if (ids.length === 0) return;
+    const total = fresh.length + known.length;
+    if (total === 0) return;
     // Rows we loaded (version > 0) are updated only if still at that version; rows new to us are
     // inserted only if nobody created them meanwhile. A cache that disagrees with PostgreSQL
     // (flushed, stale, restored database) therefore costs a retry, never a lost update.
-    const isNew = versions.map((v) => v === 1);
-    const pick = <T>(arr: T[], wantNew: boolean) => arr.filter((_, i) => isNew[i] === wantNew);
     let changed = 0;
-    if (isNew.some(Boolean)) {
+    if (fresh.length) {
       const r = await client.query(
         `insert into sync_state (entity_id, source_type, last_sync_at, version, data, status, source_version, updated_at)
-         select id, t, now(), v, d, s, sv, now() from unnest($1::text[], $2::text[], $3::int[], $4::jsonb[], $5::text[], $6::text[]) as u(id, t, v, d, s, sv)
+         select id, t, now(), v, d, st, sv, now() from jsonb_to_recordset($1::jsonb) as u(id text, t text, v int, d jsonb, st text, sv text)
          on conflict (entity_id, source_type) do nothing`,
-        [pick(ids, true), pick(types, true), pick(versions, true), pick(data, true), pick(statuses, true), pick(srcVersions, true)],
+        [JSON.stringify(fresh)],
       );
       changed += r.rowCount ?? 0;
     }
-    if (isNew.some((x) => !x)) {
+    if (known.length) {
       const r = await client.query(
         `update sync_state s set version = u.v, data = u.d, status = u.st, source_version = u.sv, last_sync_at = now(), updated_at = now()
-           from unnest($1::text[], $2::text[], $3::int[], $4::jsonb[], $5::text[], $6::text[]) as u(id, t, v, d, st, sv)
+           from jsonb_to_recordset($1::jsonb) as u(id text, t text, v int, d jsonb, st text, sv text)
           where s.entity_id = u.id and s.source_type = u.t and s.version = u.v - 1`,
-        [pick(ids, false), pick(types, false), pick(versions, false), pick(data, false), pick(statuses, false), pick(srcVersions, false)],
+        [JSON.stringify(known)],
       );
       changed += r.rowCount ?? 0;
     }
-    if (changed !== ids.length) throw new StaleStateError(ids.length - changed);
+    if (changed !== total) throw new StaleStateError(total - changed);
     for (const b of bundles) {
       for (const row of b.dirty) b.rowVersions[row] = (b.rowVersions[row] ?? 0) + 1;
     }

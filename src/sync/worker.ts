@@ -28,13 +28,17 @@ export interface SyncWorkerOptions {
   groupId: string;
   canonicalTopic: string;
   rules: EngineRules;
+  /** Partitions (so SKUs) processed at once, each in its own transaction (default 1). */
+  concurrency?: number;
 }
 
 /**
  * A sync worker: one member of the consumer group of the canonical topic (keyed by SKU, so a
  * SKU is handled by one worker at a time). Per Kafka batch it loads the SKUs' state, decides
  * every event in order, and commits state, ledger, conflicts and planned writes in ONE
- * PostgreSQL transaction; only then is the batch's offset committed.
+ * PostgreSQL transaction; only then is the batch's offset committed. (Progress is the group's
+ * committed offsets: the raw events' rows are not touched, which would rewrite a wide row and
+ * its indexes per event.)
  */
 export class SyncWorker {
   private readonly log = getLogger('engine');
@@ -51,7 +55,7 @@ export class SyncWorker {
 
   async start(): Promise<void> {
     this.consumer = await this.kafka.consume(
-      { groupId: this.opts.groupId, topics: [this.opts.canonicalTopic], fromBeginning: true, config: { maxBytesPerPartition: 2 * 1024 * 1024 } },
+      { groupId: this.opts.groupId, topics: [this.opts.canonicalTopic], fromBeginning: true, config: { maxBytesPerPartition: 2 * 1024 * 1024 }, partitionsConsumedConcurrently: this.opts.concurrency ?? 1 },
       (batch) => this.handle(batch),
     );
   }
@@ -112,8 +116,6 @@ export class SyncWorker {
         await client.query('BEGIN');
         await this.state.save(client, bundles.values());
         await persistEffects(client, all);
-        const rawIds = [...new Set(evs.map((e) => e.rawEventId).filter((x) => typeof x === 'string' && /^[0-9a-f-]{36}$/.test(x)))];
-        if (rawIds.length) await client.query(`update source_events set status = 'PROCESSED' where event_id = any($1::uuid[]) and status <> 'PROCESSED'`, [rawIds]);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);

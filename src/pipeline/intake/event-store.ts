@@ -21,7 +21,7 @@ export interface StoreResult {
  * Stores raw events exactly once in `source_events` (the intake's durable step): a delivery
  * seen before (same dedupe key) is dropped, and a polled or backfilled state equal to one
  * already stored (same checksum of the normalised payload) is recognised and not stored again.
- * New rows are unpublished; the outbox relay publishes them to Kafka.
+ * New rows get an `outbox` entry; the outbox relay publishes them to Kafka and deletes it.
  */
 export class EventStore {
   constructor(
@@ -80,7 +80,11 @@ export class EventStore {
         const ids = new Set(r.rows.map((x) => x.event_id));
         stored = fresh.filter((e) => ids.has(e.eventId));
       }
-      if (stored.length) await client.query(`select pg_notify($1, '')`, [OUTBOX_CHANNEL]);
+      if (stored.length) {
+        // In the order received: the relay publishes by outbox sequence.
+        await client.query(`insert into outbox (event_id) select * from unnest($1::uuid[])`, [stored.map((e) => e.eventId)]);
+        await client.query(`select pg_notify($1, '')`, [OUTBOX_CHANNEL]);
+      }
       await client.query('COMMIT');
       const duplicates = fresh.length - stored.length;
       for (const e of stored) this.instrumentation.emit('events.ingested', { source: `${e.platform}:${e.instance}`, origin: e.origin, eventType: e.eventType, count: 1 });

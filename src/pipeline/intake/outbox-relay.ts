@@ -5,25 +5,12 @@ import { describeError } from '../../core/errors.js';
 import { sleep } from '../../core/retry.js';
 import type { KafkaBus } from '../kafka/bus.js';
 import type { PipelineTopics } from '../kafka/topics.js';
-import { OUTBOX_CHANNEL, rowToRawEvent } from './event-store.js';
+import type { RawEvent } from '../../core/model.js';
+import { OUTBOX_CHANNEL } from './event-store.js';
 
-/** Splits a list into chunks whose JSON sizes add up to at most `maxBytes` (one item at least per chunk). */
-export function chunksByBytes<T>(list: T[], maxBytes: number): T[][] {
-  const out: T[][] = [];
-  let cur: T[] = [];
-  let size = 0;
-  for (const item of list) {
-    const n = Buffer.byteLength(JSON.stringify(item)) + 100;
-    if (cur.length && size + n > maxBytes) {
-      out.push(cur);
-      cur = [];
-      size = 0;
-    }
-    cur.push(item);
-    size += n;
-  }
-  if (cur.length) out.push(cur);
-  return out;
+/** `ts` (a timestamptz expression) as JavaScript's toISOString() writes it. */
+function isoUtc(ts: string): string {
+  return `to_char(${ts} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
 /** Settings of the relay. */
@@ -35,10 +22,10 @@ export interface OutboxRelayOptions {
 }
 
 /**
- * Publishes unpublished `source_events` rows to their platform's raw topic, keyed by SKU (or the
- * entity's id), then marks them published. A crash between the two republishes (at least
- * once); consumers deduplicate by event id. Rows are claimed with SKIP LOCKED, so several
- * daemons can relay at once.
+ * Publishes the events of the `outbox` to their platform's raw topic, keyed by SKU (or the
+ * entity's id), and deletes their outbox entries in the same transaction. A crash before the
+ * commit republishes (at least once); consumers deduplicate by event id. Entries are claimed
+ * with SKIP LOCKED, so several daemons can relay at once.
  */
 export class OutboxRelay {
   private readonly log = getLogger('relay');
@@ -70,31 +57,45 @@ export class OutboxRelay {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      const r = await client.query(
-        `select * from source_events where published_at is null order by received_at, event_id limit $1 for update skip locked`,
+      // Claim the oldest entries (another relay skips them), take them out of the outbox, and read
+      // their events, already as the raw topic's JSON (PostgreSQL renders it: no parse and
+      // re-serialise here); a failure to publish rolls the deletion back.
+      const r = await client.query<{ platform: RawEvent['platform']; instance: string; event_id: string; key: string; ts: string; value: string }>(
+        `with claimed as (
+           delete from outbox where seq in (select seq from outbox order by seq limit $1 for update skip locked)
+           returning seq, event_id
+         )
+         select lower(s.source_type) as platform, s.source_instance as instance, s.event_id, coalesce(s.sku, s.source_id) as key,
+                (extract(epoch from s.received_at) * 1000)::bigint::text as ts,
+                json_build_object(
+                  'eventId', s.event_id, 'platform', lower(s.source_type), 'instance', s.source_instance,
+                  'eventType', s.event_type, 'entityRef', s.source_id, 'origin', s.origin, 'dedupeKey', s.dedupe_key,
+                  'occurredAt', ${isoUtc('s.timestamp')}, 'receivedAt', ${isoUtc('s.received_at')},
+                  'checksum', s.checksum, 'payload', s.data, 'sku', s.sku
+                )::text as value
+           from claimed c join source_events s using (event_id) order by c.seq`,
         [this.opts.batchSize],
       );
       if (r.rowCount === 0) {
         await client.query('COMMIT');
         return 0;
       }
-      const evs = r.rows.map(rowToRawEvent);
-      const byTopic = new Map<string, typeof evs>();
-      for (const e of evs) {
+      const byTopic = new Map<string, typeof r.rows>();
+      for (const e of r.rows) {
         const topic = this.topics.raw[e.platform];
-        byTopic.set(topic, [...(byTopic.get(topic) ?? []), e]);
+        let list = byTopic.get(topic);
+        if (!list) byTopic.set(topic, (list = []));
+        list.push(e);
       }
       for (const [topic, list] of byTopic) {
-        // Requests stay well under the broker's 1 MB message.max.bytes, whatever the event sizes.
-        for (const chunk of chunksByBytes(list, 512 * 1024)) {
-          await this.kafka.publish(
-            topic,
-            chunk.map((e) => ({ key: e.sku ?? e.entityRef, value: e, headers: { 'syncctl-event-id': e.eventId, 'syncctl-source': `${e.platform}:${e.instance}` }, timestamp: Date.parse(e.receivedAt) })),
-          );
-        }
+        // KafkaBus.publish splits the list into requests well under the broker's message.max.bytes.
+        await this.kafka.publish(
+          topic,
+          list.map((e) => ({ key: e.key, value: undefined, json: e.value, headers: { 'syncctl-event-id': e.event_id, 'syncctl-source': `${e.platform}:${e.instance}` }, timestamp: Number(e.ts) })),
+        );
         this.instrumentation.emit('events.published', { platform: list[0]!.platform, count: list.length });
       }
-      await client.query(`update source_events set published_at = now(), status = 'PUBLISHED' where event_id = any($1::uuid[])`, [evs.map((e) => e.eventId)]);
+      const evs = r.rows;
       await client.query('COMMIT');
       return evs.length;
     } catch (err) {

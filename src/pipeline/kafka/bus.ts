@@ -9,6 +9,8 @@ const PUBLISH_CHUNK_BYTES = 512 * 1024;
 export interface OutMessage {
   key: string;
   value: unknown;
+  /** The value already serialised as JSON (then `value` is ignored). */
+  json?: string;
   headers?: Record<string, string>;
   /** Event time in ms (kafka timestamp); defaults to now. */
   timestamp?: number;
@@ -87,7 +89,7 @@ export class KafkaBus {
    * committed only after the handler resolves, so a crash replays rather than loses.
    */
   async consume(
-    opts: { groupId: string; topics: string[]; fromBeginning?: boolean; config?: Partial<ConsumerConfig> },
+    opts: { groupId: string; topics: string[]; fromBeginning?: boolean; config?: Partial<ConsumerConfig>; partitionsConsumedConcurrently?: number },
     handler: (batch: DecodedBatch) => Promise<void>,
   ): Promise<Consumer> {
     // A member that died without leaving (kill -9) holds its partitions, and blocks the group's
@@ -98,6 +100,9 @@ export class KafkaBus {
     for (const topic of opts.topics) await consumer.subscribe({ topic, fromBeginning: opts.fromBeginning ?? true });
     this.consumers.push(consumer);
     await consumer.run({
+      // Batches of different partitions (different keys, so different entities) may be handled
+      // at once; one partition's batches are always handled in order.
+      partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1,
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async (payload: EachBatchPayload) => {
@@ -160,7 +165,7 @@ export interface DecodedBatch {
 function encode(m: OutMessage): Message {
   return {
     key: m.key,
-    value: JSON.stringify(m.value),
+    value: m.json ?? JSON.stringify(m.value),
     headers: m.headers,
     timestamp: String(m.timestamp ?? Date.now()),
   };

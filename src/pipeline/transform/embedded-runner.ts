@@ -33,11 +33,12 @@ export class EmbeddedTransformRunner implements TransformRunner {
     private readonly deadLetters: DeadLetterSink,
     private readonly groupId: string,
     private readonly instrumentation: SyncEventBus = bus,
+    private readonly opts: { concurrency?: number } = {},
   ) {}
 
   async start(): Promise<void> {
     this.consumer = await this.kafka.consume(
-      { groupId: this.groupId, topics: Object.values(this.topics.raw), fromBeginning: true, config: { maxBytesPerPartition: 4 * 1024 * 1024 } },
+      { groupId: this.groupId, topics: Object.values(this.topics.raw), fromBeginning: true, config: { maxBytesPerPartition: 4 * 1024 * 1024 }, partitionsConsumedConcurrently: this.opts.concurrency ?? 1 },
       (batch) => this.handle(batch),
     );
   }

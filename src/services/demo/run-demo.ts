@@ -167,7 +167,7 @@ async function counters(pool: pg.Pool): Promise<{ conflicts: number; deadLetters
     `select (select count(*)::int from conflict_log where status = 'OPEN') as c,
             (select count(*)::int from dead_letters where status = 'OPEN') as d,
             (select count(*)::int from planned_writes where status in ('PENDING', 'INFLIGHT')) as w,
-            (select count(*)::int from source_events where published_at is null) as u`,
+            (select count(*)::int from outbox) as u`,
   );
   const x = r.rows[0]!;
   return { conflicts: x.c, deadLetters: x.d, pendingWrites: x.w, unpublished: x.u };

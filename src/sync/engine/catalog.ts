@@ -17,11 +17,14 @@ export function onProductChanged(b: SkuBundle, ev: ProductChanged, ctx: DecideCo
   const id = ev.refs.id;
   const firstSighting = !ch.refs;
   ch.ids ??= [];
-  if (id && !ch.ids.includes(id)) ch.ids.push(id);
+  const newId = !!id && !ch.ids.includes(id);
+  if (id && newId) ch.ids.push(id);
+  const refsBefore = JSON.stringify(ch.refs);
   if (!ch.refs || ch.refs.id === id) ch.refs = { ...ch.refs, ...ev.refs };
   ch.deleted = false;
   b.dirty.add(ev.source);
-  if (id) fx.entityMap.push({ sku: b.sku, sourceKey: ev.source, platformId: id, refs: ev.refs });
+  // The entity map learns an id, or new refs of one; an unchanged sighting writes nothing.
+  if (id && (newId || JSON.stringify(ch.refs) !== refsBefore)) fx.entityMap.push({ sku: b.sku, sourceKey: ev.source, platformId: id, refs: ev.refs });
   if (ch.ids.length > 1) {
     const key = `duplicate:${ev.source}`;
     if (!b.entity.identityConflicts[key]) {
