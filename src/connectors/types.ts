@@ -131,6 +131,8 @@ export interface SinkReading {
   price?: string;
   title?: string;
   refs: PlatformRefs;
+  /** The source version of the stock read (the platform's updated_at), when the platform has one. */
+  version?: string;
 }
 
 /** A target: writes batches within the platform's limits and reads current values back. */

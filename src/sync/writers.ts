@@ -181,7 +181,10 @@ export class WriterPool {
     );
     const rows = claimed.rows;
     if (rows.length === 0) return 0;
-    const batch: SinkWrite[] = rows.map((r) => ({
+    // Rechecks read the target's stock (no write) and report it like a confirmation.
+    const rechecks = rows.filter((r) => r.kind === 'recheck');
+    const writes = rows.filter((r) => r.kind !== 'recheck');
+    const batch: SinkWrite[] = writes.map((r) => ({
       writeId: r.write_id,
       sku: r.sku,
       kind: r.kind as SinkWrite['kind'],
@@ -191,12 +194,29 @@ export class WriterPool {
       payload: r.kind === 'fields' ? { ...(r.payload.fields as Record<string, unknown>) } : r.payload,
       expected: (r.payload.expected as number | null | undefined) ?? null,
     }));
-    let results: SinkResult[];
-    try {
-      results = await sink.write(batch);
-    } catch (err) {
+    const failing = (ids: string[], err: unknown): SinkResult[] => {
       const d = describeError(err);
-      results = batch.map((w) => ({ writeId: w.writeId, status: 'retriable' as const, code: d.code ?? 'WRITE_FAILED', message: d.message, retryAfterMs: err instanceof RetriableError ? err.retryAfterMs : undefined }));
+      return ids.map((writeId) => ({ writeId, status: 'retriable' as const, code: d.code ?? 'WRITE_FAILED', message: d.message, retryAfterMs: err instanceof RetriableError ? err.retryAfterMs : undefined }));
+    };
+    let results: SinkResult[] = [];
+    if (batch.length) {
+      try {
+        results = await sink.write(batch);
+      } catch (err) {
+        results = failing(batch.map((w) => w.writeId), err);
+      }
+    }
+    if (rechecks.length) {
+      try {
+        const readings = new Map((await sink.read([...new Set(rechecks.map((r) => r.sku))])).map((x) => [x.sku, x]));
+        for (const r of rechecks) {
+          const x = readings.get(r.sku);
+          // A reading without a version cannot be ordered against the source's changes: report nothing.
+          results.push({ writeId: r.write_id, status: 'ok', applied: x?.version ? { available: x.available, version: x.version } : { available: null, unversioned: true } });
+        }
+      } catch (err) {
+        results.push(...failing(rechecks.map((r) => r.write_id), err));
+      }
     }
     const byId = new Map(results.map((r) => [r.writeId, r]));
     await this.record(target, rows, (w) => byId.get(w) ?? { writeId: w, status: 'retriable', code: 'NO_RESULT', message: 'the sink returned no result for this write' });
@@ -313,6 +333,7 @@ export class WriterPool {
     if (stored.length) await this.deadLetters.publish(stored).catch((err) => this.log.warn({ err: describeError(err) }, 'DLQ topic publish failed (rows are stored)'));
     const byKind = new Map<string, { count: number; lat: number[]; source: string }>();
     for (const d of done) {
+      if (d.row.kind === 'recheck') continue; // a read, not a sync of a change
       const k = `${d.row.kind}|${d.row.source_key ?? 'unknown'}`;
       const e = byKind.get(k) ?? { count: 0, lat: [], source: d.row.source_key ?? 'unknown' };
       e.count++;

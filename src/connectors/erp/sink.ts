@@ -138,12 +138,13 @@ export class ErpSink implements SinkConnector {
   async read(skus: string[]): Promise<SinkReading[]> {
     if (!skus.length) return [];
     const t = this.tables();
-    const r = await this.pool.query<{ sku: string; price: string; name: string; available: string }>(
-      `select i.sku, i.price::text as price, i.name, coalesce(sum(s.on_hand - s.reserved), 0)::bigint::text as available
+    // The version of a reading is the WAL position read in the same query (as the CDC source does).
+    const r = await this.pool.query<{ sku: string; price: string; name: string; available: string; lsn: string }>(
+      `select i.sku, i.price::text as price, i.name, coalesce(sum(s.on_hand - s.reserved), 0)::bigint::text as available, pg_current_wal_lsn()::text as lsn
          from ${t.items} i left join ${t.stock} s on s.sku = i.sku where i.sku = any($1::text[]) group by i.sku, i.price, i.name`,
       [skus],
     );
-    return r.rows.map((x) => ({ sku: x.sku, available: Number(x.available), price: x.price, title: x.name, refs: { id: x.sku } }));
+    return r.rows.map((x) => ({ sku: x.sku, available: Number(x.available), price: x.price, title: x.name, refs: { id: x.sku }, version: lsnVersion(x.lsn) }));
   }
 
   /** Creates the writer's bookkeeping tables in the ERP when missing (idempotent). */

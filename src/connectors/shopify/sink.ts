@@ -99,7 +99,7 @@ export class ShopifySink implements SinkConnector {
     for (const sku of skus) {
       const v = found.get(sku);
       if (!v) continue;
-      out.push({ sku, available: v.available, price: v.price, title: v.title, refs: { id: v.variantId, productId: v.productId, inventoryItemId: v.inventoryItemId, locationId: await this.o.location.get(signal) } });
+      out.push({ sku, available: v.available, price: v.price, title: v.title, refs: { id: v.variantId, productId: v.productId, inventoryItemId: v.inventoryItemId, locationId: await this.o.location.get(signal) }, ...(v.version ? { version: v.version } : {}) });
     }
     return out;
   }

@@ -131,6 +131,7 @@ export class WooCommerceSink implements SinkConnector {
           sku,
           available: p.manage_stock === true || p.manage_stock === 'parent' ? p.stock_quantity ?? null : null,
           refs: { id: String(p.id), productId: parentId ?? String(p.id), ...(parentId ? { parentId } : {}) },
+          version: modifiedIso(p),
         };
         const price = decimalString(p.regular_price);
         if (price !== undefined) reading.price = price;

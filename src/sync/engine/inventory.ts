@@ -60,6 +60,15 @@ export function onInventoryObserved(b: SkuBundle, ev: InventoryObserved, ctx: De
       ch.expected = e.authority.available;
       return noEffects(ev.available === e.authority.available ? 'echo' : 'stale');
     }
+    if (cmp === 0) {
+      // The same version with another quantity: an earlier change of the same second delivered
+      // late, or a later one. The timestamps cannot tell; the authority itself can: read it,
+      // and take the reading (reported like a write confirmation) as the truth.
+      ch.expected = e.authority.available;
+      fx.writes.push({ target: ev.source, sku: b.sku, kind: 'recheck', payload: { refs: ch.refs ?? ev.refs }, idempotencyKey: `recheck:${ev.eventId}`, sourceKey: ev.source, sourceEventAt: ev.occurredAt });
+      fx.outcome = 'stale';
+      return fx;
+    }
     const unchanged = e.authority.available === ev.available;
     e.authority = { available: ev.available, version: ev.sourceVersion, source: ev.source, at: ev.occurredAt };
     ch.expected = ev.available;

@@ -19,7 +19,8 @@ export interface EngineRules {
 }
 
 /** Kinds of planned writes. `inventory` and `fields` are absolute and coalesce per target and SKU. */
-export type WriteKind = 'inventory' | 'fields' | 'adjust' | 'order_line';
+/** `recheck`: read the target's stock (no write) and report it like a confirmation. */
+export type WriteKind = 'inventory' | 'fields' | 'adjust' | 'order_line' | 'recheck';
 
 /** A write the engine decided. */
 export interface PlannedWrite {
