@@ -68,3 +68,13 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
     client.release();
   }
 }
+
+/**
+ * Wakes the LISTENers of `channel` once a transaction has committed. Not inside the transaction:
+ * a transaction that NOTIFYs takes a database-wide lock from its commit until its WAL is flushed,
+ * which serialises every such commit (intake requests queued behind the sync worker's large
+ * commits: seconds of latency under load). A lost wake-up costs the listener's poll interval.
+ */
+export function wakeAfterCommit(pool: pg.Pool, channel: string): void {
+  pool.query(`select pg_notify($1, '')`, [channel]).catch(() => undefined);
+}

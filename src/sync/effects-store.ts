@@ -41,7 +41,7 @@ export function coalesceWrites(writes: PlannedWrite[]): PlannedWrite[] {
   return out;
 }
 
-/** Writes a batch's effects inside the caller's transaction. */
+/** Writes a batch's effects inside the caller's transaction (the caller wakes the writers after commit when `writes` is not empty). */
 export async function persistEffects(client: pg.PoolClient, fx: BatchEffects): Promise<void> {
   const writes = coalesceWrites(fx.writes);
   const absolute = writes.filter((w) => COALESCING.includes(w.kind));
@@ -119,7 +119,6 @@ export async function persistEffects(client: pg.PoolClient, fx: BatchEffects): P
       [rows.map((m) => m.sku), rows.map((m) => m.sourceKey), rows.map((m) => m.platformId), rows.map((m) => JSON.stringify(m.refs))],
     );
   }
-  if (writes.length) await client.query(`select pg_notify($1, '')`, [WRITES_CHANNEL]);
 }
 
 /** Loads the ledger lines a batch's sales refer to. */

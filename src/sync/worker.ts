@@ -8,7 +8,8 @@ import type { KafkaBus, DecodedBatch } from '../pipeline/kafka/bus.js';
 import type { DeadLetterSink } from '../pipeline/dead-letter-sink.js';
 import { decide } from './engine/decide.js';
 import type { DecideContext, EngineRules, LedgerLine } from './engine/types.js';
-import { loadLedger, persistEffects, type BatchEffects } from './effects-store.js';
+import { loadLedger, persistEffects, WRITES_CHANNEL, type BatchEffects } from './effects-store.js';
+import { wakeAfterCommit } from '../db/pool.js';
 import { StaleStateError, type StateStore } from './state-store.js';
 
 /**
@@ -128,6 +129,7 @@ export class SyncWorker {
       } finally {
         client.release();
       }
+      if (all.writes.length) wakeAfterCommit(this.pool, WRITES_CHANNEL);
       await this.state.cache([...bundles.values()]);
       for (const b of bundles.values()) b.dirty.clear();
       for (const [k, count] of outcomes) {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { wakeAfterCommit } from '../../db/pool.js';
 import { newId, payloadChecksum } from '../../core/ids.js';
 import type { RawEvent } from '../../core/model.js';
 import type { NewRawEvent } from '../../connectors/types.js';
@@ -29,72 +30,49 @@ export class EventStore {
     private readonly instrumentation: SyncEventBus = bus,
   ) {}
 
-  /** Stores a batch in one transaction and wakes the relay. */
+  /** Stores a batch atomically and wakes the relay. */
   async store(batch: NewRawEvent[]): Promise<StoreResult> {
     if (batch.length === 0) return { stored: [], duplicates: 0, unchanged: 0 };
     const now = new Date().toISOString();
     const full: RawEvent[] = batch.map((e) => ({ ...e, eventId: newId(), receivedAt: now, checksum: payloadChecksum(e.payload) }));
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      // A poll or backfill finding a state we already hold (any origin) is not new.
-      const checkable = full.filter((e) => e.origin !== 'webhook' && e.origin !== 'cdc');
-      let known = new Set<string>();
-      if (checkable.length) {
-        const r = await client.query<{ k: string }>(
-          `select source_type || '|' || source_instance || '|' || source_id || '|' || checksum as k
-             from source_events s
-             join unnest($1::text[], $2::text[], $3::text[], $4::text[]) as q(t, i, id, c)
-               on s.source_type = q.t and s.source_instance = q.i and s.source_id = q.id and s.checksum = q.c`,
-          [checkable.map((e) => e.platform.toUpperCase()), checkable.map((e) => e.instance), checkable.map((e) => e.entityRef), checkable.map((e) => e.checksum)],
-        );
-        known = new Set(r.rows.map((x) => x.k));
-      }
-      const fresh = full.filter((e) => !known.has(`${e.platform.toUpperCase()}|${e.instance}|${e.entityRef}|${e.checksum}`));
-      const unchanged = full.length - fresh.length;
-      let stored: RawEvent[] = [];
-      if (fresh.length) {
-        const r = await client.query<{ event_id: string }>(
-          `insert into source_events (event_id, source_type, source_id, event_type, data, timestamp, status, checksum,
-                                      source_instance, origin, dedupe_key, sku, received_at)
-           select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::text[], $8::text[],
-                                $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[])
-           on conflict (source_type, source_instance, dedupe_key) do nothing
-           returning event_id`,
-          [
-            fresh.map((e) => e.eventId),
-            fresh.map((e) => e.platform.toUpperCase()),
-            fresh.map((e) => e.entityRef),
-            fresh.map((e) => e.eventType),
-            fresh.map((e) => JSON.stringify(e.payload)),
-            fresh.map((e) => e.occurredAt),
-            fresh.map(() => 'RECEIVED'),
-            fresh.map((e) => e.checksum),
-            fresh.map((e) => e.instance),
-            fresh.map((e) => e.origin),
-            fresh.map((e) => e.dedupeKey),
-            fresh.map((e) => e.sku ?? null),
-            fresh.map((e) => e.receivedAt),
-          ],
-        );
-        const ids = new Set(r.rows.map((x) => x.event_id));
-        stored = fresh.filter((e) => ids.has(e.eventId));
-      }
-      if (stored.length) {
-        // In the order received: the relay publishes by outbox sequence.
-        await client.query(`insert into outbox (event_id) select * from unnest($1::uuid[])`, [stored.map((e) => e.eventId)]);
-        await client.query(`select pg_notify($1, '')`, [OUTBOX_CHANNEL]);
-      }
-      await client.query('COMMIT');
-      const duplicates = fresh.length - stored.length;
-      for (const e of stored) this.instrumentation.emit('events.ingested', { source: `${e.platform}:${e.instance}`, origin: e.origin, eventType: e.eventType, count: 1 });
-      return { stored, duplicates, unchanged };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    // One statement (atomic on its own): no BEGIN/COMMIT round trips, so a busy process does not
+    // leave transactions open between them. A poll or backfill finding a state we already hold
+    // (same checksum, any origin) is not new; a delivery seen before (same dedupe key) is dropped.
+    const rows = full.map((e, ord) => ({
+      event_id: e.eventId, source_type: e.platform.toUpperCase(), source_id: e.entityRef, event_type: e.eventType, data: e.payload,
+      ts: e.occurredAt, checksum: e.checksum, source_instance: e.instance, origin: e.origin, dedupe_key: e.dedupeKey, sku: e.sku ?? null,
+      received_at: e.receivedAt, chk: e.origin !== 'webhook' && e.origin !== 'cdc', ord,
+    }));
+    const r = await this.pool.query<{ k: 'known' | 'stored'; event_id: string }>(
+      `with q as (
+         select * from jsonb_to_recordset($1::jsonb) as q(event_id uuid, source_type text, source_id text, event_type text, data jsonb,
+           ts timestamptz, checksum text, source_instance text, origin text, dedupe_key text, sku text, received_at timestamptz, chk boolean, ord int)
+       ),
+       known as (
+         select q.event_id from q
+          where q.chk and exists (select 1 from source_events s where s.source_type = q.source_type and s.source_instance = q.source_instance
+                                                                and s.source_id = q.source_id and s.checksum = q.checksum)
+       ),
+       ins as (
+         insert into source_events (event_id, source_type, source_id, event_type, data, timestamp, status, checksum, source_instance, origin, dedupe_key, sku, received_at)
+         select event_id, source_type, source_id, event_type, data, ts, 'RECEIVED', checksum, source_instance, origin, dedupe_key, sku, received_at
+           from q where q.event_id not in (select event_id from known)
+         on conflict (source_type, source_instance, dedupe_key) do nothing
+         returning event_id
+       ),
+       -- in the order received: the relay publishes by outbox sequence
+       ob as (insert into outbox (event_id) select i.event_id from ins i join q using (event_id) order by q.ord)
+       select 'known' as k, event_id from known union all select 'stored', event_id from ins`,
+      [JSON.stringify(rows)],
+    );
+    const known = new Set(r.rows.filter((x) => x.k === 'known').map((x) => x.event_id));
+    const ids = new Set(r.rows.filter((x) => x.k === 'stored').map((x) => x.event_id));
+    const stored = full.filter((e) => ids.has(e.eventId));
+    if (stored.length) wakeAfterCommit(this.pool, OUTBOX_CHANNEL);
+    const unchanged = known.size;
+    const duplicates = full.length - unchanged - stored.length;
+    for (const e of stored) this.instrumentation.emit('events.ingested', { source: `${e.platform}:${e.instance}`, origin: e.origin, eventType: e.eventType, count: 1 });
+    return { stored, duplicates, unchanged };
   }
 }
 

@@ -126,11 +126,11 @@ describe('WooCommerceSink', function () {
       for (const [i, s] of skus.entries()) assert.equal(await stockOf(rig, s), 30 + i);
     });
 
-    it('reads stock, price and refs of variation SKUs', async () => {
+    it('reads stock, price, refs and version (date_modified_gmt) of variation SKUs', async () => {
       const sku = catalogSku(3, 2);
       const v = await productBySku(rig.sim, sku);
       const [r] = await rig.conn.sink.read([sku, 'NO-SUCH']);
-      assert.deepEqual(r, { sku, available: v.stock_quantity, price: v.regular_price.includes('.') ? v.regular_price : `${v.regular_price}.00`, title: v.name, refs: { id: String(v.id), productId: String(v.parent_id), parentId: String(v.parent_id) } });
+      assert.deepEqual(r, { sku, available: v.stock_quantity, price: v.regular_price.includes('.') ? v.regular_price : `${v.regular_price}.00`, title: v.name, refs: { id: String(v.id), productId: String(v.parent_id), parentId: String(v.parent_id) }, version: `${v.date_modified_gmt}Z` });
     });
   });
 

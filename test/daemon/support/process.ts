@@ -24,9 +24,13 @@ export interface DaemonProcess {
  * (rejects with its stderr when it exits first or does not listen within `timeoutMs`).
  */
 export async function startDaemonProcess(configPath: string, opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<DaemonProcess> {
-  const child = spawn(process.execPath, [BIN, 'start', '--config', configPath], {
+  // TEST_DAEMON_NODE_ARGS: extra node flags for the daemon (e.g. `--cpu-prof --cpu-prof-dir=...`).
+  const nodeArgs = process.env.TEST_DAEMON_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.TEST_DAEMON_NODE_ARGS;
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'start', '--config', configPath], {
     cwd: REPO_ROOT,
-    env: { ...process.env, FORCE_COLOR: '0', ...opts.env },
+    env: { ...env, FORCE_COLOR: '0', ...opts.env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';
