@@ -118,7 +118,7 @@ async function diagnose(rig: Rig, since: number): Promise<void> {
 }
 
 export default async function run(): Promise<BenchFigure[]> {
-  const rig = await startRig('latency', { skus: SKUS, woo: { outlet: { buffer: 0 } }, initial: 500, overrides: { daemon: { settleSeconds: 0 } } });
+  const rig = await startRig('latency', { skus: SKUS, woo: { outlet: { buffer: 0 } }, initial: 500, overrides: { daemon: { settleSeconds: 0 }, ...(process.env.BENCH_LATENCY_ENGINE_DEBUG ? { logging: { components: { engine: 'debug' } } } : {}) } });
   const diag = process.env.BENCH_LATENCY_DIAG === '1';
   // TEST_DAEMON_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR': a CPU profile of the daemon (written when it stops on SIGTERM).
   const prof = /--cpu-prof/.test(process.env.TEST_DAEMON_NODE_ARGS ?? '');

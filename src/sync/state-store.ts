@@ -89,7 +89,11 @@ export class StateStore {
    * Writes the dirty rows of `bundles` inside `client`'s transaction, each only if its version
    * is still the one loaded; throws StaleStateError otherwise (the caller rolls back and retries).
    */
-  async save(client: pg.PoolClient, bundles: Iterable<SkuBundle>): Promise<void> {
+  async save(client: pg.PoolClient, bundleList: Iterable<SkuBundle>): Promise<void> {
+    // Read twice (rows now, row versions after the write): an iterator (Map.values()) must be
+    // materialised, or the versions are never advanced and the next batch meets its own rows
+    // as concurrent changes (a retry per batch).
+    const bundles = [...bundleList];
     // One JSON document per statement (not parallel text arrays): node serialises each row's data
     // once, without array-literal escaping, and PostgreSQL parses it in one pass.
     const fresh: StateRow[] = [];
