@@ -1,7 +1,7 @@
 import { normaliseSku, type SkuNormalisation } from '../../core/ids.js';
 import type { CanonicalEvent, RawEvent } from '../../core/model.js';
 import { sourceKey } from '../../core/model.js';
-import { MAPPING, type Cond, type Expr, type MappingRule, type RejectReason } from './mapping.js';
+import { EMPTY_IS_NOTHING_TO_SYNC, MAPPING, type Cond, type Expr, type MappingRule, type RejectReason } from './mapping.js';
 
 /** The result of mapping one raw message. */
 export type MapResult = { ok: true; events: CanonicalEvent[] } | { ok: false; reason: RejectReason; detail: string };
@@ -31,8 +31,9 @@ export function mapRawEvent(value: unknown, rule: SkuNormalisation, mapping: Map
   if (out.length === 0) {
     // A product without variants (a variable parent) or the deletion of a product we never
     // mapped carries nothing to sync: that is not a failure. Anything else without a SKU is.
-    const empty = (payload.kind === 'product' && Array.isArray(payload.variants) && payload.variants.length === 0) || (payload.kind === 'product_deleted' && Array.isArray(payload.skus) && payload.skus.length === 0);
-    if (empty) return { ok: true, events: [] };
+    const emptyPath = EMPTY_IS_NOTHING_TO_SYNC[payload.kind as MappingRule['kind']];
+    const list = emptyPath ? get({ event: value, payload }, emptyPath) : undefined;
+    if (Array.isArray(list) && list.length === 0) return { ok: true, events: [] };
     return { ok: false, reason: 'NO_SKU', detail: `${payload.kind} ${value.entityRef} names no SKU that can be matched` };
   }
   return { ok: true, events: out };

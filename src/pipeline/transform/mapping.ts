@@ -156,6 +156,13 @@ export const MAPPING: MappingRule[] = [
   },
 ];
 
+/**
+ * Kinds whose raw event, when the named array is empty, carries nothing to sync (not `NO_SKU`): a
+ * product without variants (a variable parent), the deletion of a product never mapped. Both
+ * runners read it from here.
+ */
+export const EMPTY_IS_NOTHING_TO_SYNC: Partial<Record<MappingRule['kind'], string>> = { product: 'payload.variants', product_deleted: 'payload.skus' };
+
 /** Version of the mapping; part of the Flink job name so a change is rolled out by savepoint + restore. */
 export const MAPPING_VERSION = 1;
 

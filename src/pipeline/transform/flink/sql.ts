@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SkuNormalisation } from '../../../core/ids.js';
 import { SOURCE_PLATFORMS, type PipelineTopics } from '../../kafka/topics.js';
-import { MAPPING, MAPPING_VERSION, type Cond, type Expr, type MappingRule, type RejectReason } from '../mapping.js';
+import { EMPTY_IS_NOTHING_TO_SYNC, MAPPING, MAPPING_VERSION, type Cond, type Expr, type MappingRule, type RejectReason } from '../mapping.js';
 import type { FlinkSqlJob } from './jobs.js';
 
 /**
@@ -28,12 +28,6 @@ import type { FlinkSqlJob } from './jobs.js';
  * Everything is generated from the mapping data: a rule added to `MAPPING` flows into the SQL.
  */
 
-/**
- * Kinds for which a raw event whose array is empty carries nothing to sync (not `NO_SKU`): a
- * product without variants, the deletion of a product never mapped. Mirrors the exception in
- * `interpret.ts` (which is code, not mapping data: keep both in step).
- */
-export const EMPTY_IS_NOTHING_TO_SYNC: Partial<Record<MappingRule['kind'], string>> = { product: 'payload.variants', product_deleted: 'payload.skus' };
 
 /** Options of {@link flinkJobFor}. */
 export interface FlinkTransformJobOptions {
