@@ -8,9 +8,9 @@
  * page read of the WooCommerce simulator (plain GETs of every page, the slower side) measured right
  * after the diff (`DIFF_BENCH_1M=0` skips the 1M run);
  * 100,000 and 1,000,000 SKUs per side Shopify ↔ ERP (peak RSS must not grow with size). The
- * WooCommerce simulator filters and sorts its whole catalog on every page request (as WordPress
- * does), so a full read is quadratic in size and a 1M-SKU site is out of reach: the 1M figure
- * pairs the Shopify simulator (one bulk operation) with the ERP (one SQL cursor).
+ * WooCommerce simulator keeps a query's filtered, sorted list until the catalog changes, so a full
+ * read is linear, but generating and serving a 1M-product site takes minutes: the 1M figure pairs
+ * the Shopify simulator (one bulk operation) with the ERP (one SQL cursor).
  */
 import { execa, type ResultPromise } from 'execa';
 import { mkdtempSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,6 @@
-import type { NewRawEvent } from '../types.js';
-import type { WooClient, WooListPage } from './client.js';
+import type { NewRawEvent, RawProduct } from '../types.js';
+import type { QueryValue, WooClient, WooListPage } from './client.js';
+import { PRODUCT_STATE_FIELDS } from './normalise.js';
 import type { WooPoller } from './poller.js';
 
 /** The resources a backfill reads, in order. */
@@ -57,8 +58,28 @@ export class WooBackfill {
     }
   }
 
+  /**
+   * Every product (each variable one followed by its variations) as states, page by page: what
+   * a backfill reads, without building events (a comparison needs only the states). Pages carry
+   * only the fields a state is made of (`_fields`).
+   */
+  async *productStates(opts: { signal?: AbortSignal } = {}): AsyncGenerator<RawProduct[]> {
+    for await (const p of this.pages('products', 1, opts.signal, { _fields: PRODUCT_STATE_FIELDS.join(',') })) {
+      const { states } = await this.poller.productStates(p.items, opts.signal);
+      yield states.map((s) => s.payload);
+    }
+  }
+
   private async *resource(resource: WooBackfillResource, firstPage: number, after: WooBackfillCursor | null, signal?: AbortSignal): AsyncGenerator<WooBackfillBatch> {
-    const fetchPage = (page: number) => this.client.list<unknown>(`/${resource}`, { orderby: 'id', order: 'asc', per_page: this.perPage, page }, signal);
+    for await (const p of this.pages(resource, firstPage, signal)) {
+      const { events } = resource === 'products' ? await this.poller.productEvents(p.items, 'backfill', signal) : this.poller.orderEvents(p.items, 'backfill');
+      yield { resource, events, cursor: p.done ? after : { resource, page: p.page + 1 } };
+    }
+  }
+
+  /** The pages of `resource` from `firstPage`, in page order, up to `concurrency` requests in flight. */
+  private async *pages(resource: WooBackfillResource, firstPage: number, signal?: AbortSignal, extra: Record<string, QueryValue> = {}): AsyncGenerator<{ page: number; items: unknown[]; done: boolean }> {
+    const fetchPage = (page: number) => this.client.list<unknown>(`/${resource}`, { ...extra, orderby: 'id', order: 'asc', per_page: this.perPage, page }, signal);
     const window: Array<{ page: number; res: Promise<WooListPage<unknown>> }> = [];
     let nextPage = firstPage;
     let lastPage = Number.POSITIVE_INFINITY;
@@ -82,8 +103,7 @@ export class WooBackfill {
         window.length = 0;
       }
       fill();
-      const { events } = resource === 'products' ? await this.poller.productEvents(p.items, 'backfill', signal) : this.poller.orderEvents(p.items, 'backfill');
-      yield { resource, events, cursor: done ? after : { resource, page: page + 1 } };
+      yield { page, items: p.items, done };
     }
   }
 }

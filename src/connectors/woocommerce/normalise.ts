@@ -73,6 +73,12 @@ function available(p: WooProduct): number | null {
 export const isVariation = (p: WooProduct): boolean => p.type === 'variation' || (p.parent_id ?? 0) > 0;
 
 /**
+ * The product fields {@link productPayload} (and the poller, to spot variable products) read: a
+ * reader that needs only states asks for just these (`_fields`), a fraction of a full product.
+ */
+export const PRODUCT_STATE_FIELDS: readonly string[] = ['id', 'name', 'type', 'status', 'sku', 'regular_price', 'manage_stock', 'stock_quantity', 'date_modified', 'date_modified_gmt'];
+
+/**
  * A simple (or grouped/external) product: one variant whose id is the product id. A variable
  * product: the product alone (title, status) with no variants: its SKUs live on its variations,
  * which are separate entities (see {@link variationPayload}).

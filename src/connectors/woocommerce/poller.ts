@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { PermanentError } from '../../core/errors.js';
 import { events as defaultBus, type SyncEventBus } from '../../core/events.js';
 import { getLogger, type Logger } from '../../core/logger.js';
-import type { NewRawEvent, PollCheckpoint, PollPage } from '../types.js';
+import type { NewRawEvent, PollCheckpoint, PollPage, RawProduct } from '../types.js';
 import type { WooClient } from './client.js';
 import { isoSeconds, orderPayload, orderRef, productPayload, type SkuMemory, stateEvent, variationPayload, wooDateParam } from './normalise.js';
 import { wooOrderSchema, wooProductSchema, type WooProduct } from './schemas.js';
@@ -77,18 +77,32 @@ export class WooPoller {
 
   /** Product rows (and the variations of variable ones) as events; `newest` = newest row date (ms). */
   async productEvents(items: unknown[], origin: 'poll' | 'backfill', signal?: AbortSignal): Promise<{ events: NewRawEvent[]; newest: number }> {
+    const { states, newest } = await this.productStates(items, signal);
+    const events = states.map(({ entityRef, payload }) => {
+      this.skus.learn(payload);
+      return stateEvent(this.instance, origin, 'product.updated', entityRef, payload);
+    });
+    return { events, newest };
+  }
+
+  /**
+   * Product rows and the variations of variable ones (fetched) as payloads, each product followed
+   * by its variations, without building events (a comparison needs only the states).
+   * `entityRef` is the product id, or the variation id; `newest` = newest product row date (ms).
+   */
+  async productStates(items: unknown[], signal?: AbortSignal): Promise<{ states: Array<{ entityRef: string; payload: RawProduct }>; newest: number }> {
     const products = this.rows(wooProductSchema, items, 'product');
+    let newest = 0;
     const perProduct = await Promise.all(
       products.map(async (p) => {
         const own = productPayload(p);
-        this.skus.learn(own);
-        const out = [stateEvent(this.instance, origin, 'product.updated', String(p.id), own)];
-        if (p.type === 'variable') out.push(...(await this.variationEvents(p, origin, signal)));
+        newest = Math.max(newest, Date.parse(own.updatedAt));
+        const out = [{ entityRef: String(p.id), payload: own }];
+        if (p.type === 'variable') out.push(...(await this.variationStates(p, signal)));
         return out;
       }),
     );
-    const newest = products.reduce((m, p) => Math.max(m, Date.parse(productPayload(p).updatedAt)), 0);
-    return { events: perProduct.flat(), newest };
+    return { states: perProduct.flat(), newest };
   }
 
   /** Order rows as events. */
@@ -102,12 +116,11 @@ export class WooPoller {
     return { events, newest };
   }
 
-  private async variationEvents(parent: WooProduct, origin: 'poll' | 'backfill', signal?: AbortSignal): Promise<NewRawEvent[]> {
+  private async variationStates(parent: WooProduct, signal?: AbortSignal): Promise<Array<{ entityRef: string; payload: RawProduct }>> {
     const rows = await this.client.all<unknown>(`/products/${parent.id}/variations`, { per_page: 100, orderby: 'id', order: 'asc' }, signal);
     return this.rows(wooProductSchema, rows, 'variation').map((v) => {
       const payload = variationPayload(v, parent.id);
-      this.skus.learn(payload);
-      return stateEvent(this.instance, origin, 'product.updated', payload.variants[0]!.id, payload);
+      return { entityRef: payload.variants[0]!.id, payload };
     });
   }
 

@@ -4,7 +4,8 @@
  * - Shopify: one bulk operation (`bulkOperationRunQuery`, JSONL streamed line by line; not
  *   charged to the cost bucket), through the connector's backfill reader.
  * - WooCommerce: pages of 100 by ascending id, `concurrency` pages in flight (config), and the
- *   variations of variable products, through the connector's backfill reader.
+ *   variations of variable products, through the connector's backfill reader (states only: no
+ *   raw events are built).
  * - ERP: one SQL cursor over items and their summed stock (see `erp-snapshot.ts`).
  * Memory is bounded by one batch (a page, a few hundred bulk lines, one cursor fetch).
  */
@@ -98,16 +99,14 @@ export function shopifyRows(events: NewRawEvent[], rule: SkuNormalisation): Cata
 async function* readWoo(side: DiffSide, config: SyncConfig, rule: SkuNormalisation, opts: ReadOptions): AsyncGenerator<CatalogRow[]> {
   const cfg = config.sources.woocommerce[side.instance]!;
   const woo = createWooCommerceConnector(side.instance, cfg, { retry: opts.retry ?? DIFF_RETRY, readBack: false });
-  for await (const batch of woo.backfill.run({ resources: ['products'], signal: opts.signal })) yield wooRows(batch.events, rule);
+  for await (const states of woo.backfill.productStates({ signal: opts.signal })) yield wooRows(states, rule);
 }
 
-/** Rows of a WooCommerce page: simple products and variations (a variation takes its parent's name, emitted just before it). */
-export function wooRows(events: NewRawEvent[], rule: SkuNormalisation): CatalogRow[] {
+/** Rows of a WooCommerce page's product states: simple products and variations (a variation takes its parent's name, listed just before it). */
+export function wooRows(states: RawProduct[], rule: SkuNormalisation): CatalogRow[] {
   const titles = new Map<string, string>();
   const out: CatalogRow[] = [];
-  for (const e of events) {
-    const p = e.payload;
-    if (p.kind !== 'product') continue;
+  for (const p of states) {
     if (p.title !== undefined) titles.set(p.productId, p.title);
     for (const v of p.variants) {
       out.push({

@@ -12,7 +12,7 @@ import type { RetryOptions } from '../../core/retry.js';
 import type { SyncConfig } from '../../config/schema.js';
 import { createPool } from '../../db/pool.js';
 import { readCatalog } from './catalog.js';
-import { submitFix, type FixResult } from './fix.js';
+import type { FixResult } from './fix.js';
 import { pairName, type DiffSide } from './sides.js';
 import { DIFF_FIELDS, DiffStaging, type ClassifiedRow, type DiffField, type QuantityRule, type StagedCounts } from './staging.js';
 
@@ -42,7 +42,7 @@ export interface DiffOptions {
   /** A pool on syncctl's schema (default: one is opened and closed by the run). */
   pool?: pg.Pool;
   signal?: AbortSignal;
-  /** Called after each stored batch with the rows read so far on that side. */
+  /** Called after each batch read (queued for storing) with the rows read so far on that side. */
   onProgress?: (side: 'a' | 'b', rows: number) => void;
   retry?: Partial<RetryOptions>;
 }
@@ -102,8 +102,10 @@ export class DiffRun {
   }
 
   /** Submits the differing SKUs' current states to the pipeline (`--fix`). */
-  fix(): Promise<FixResult> {
+  async fix(): Promise<FixResult> {
     const s = this.summary;
+    // Loaded on demand: most runs only report, and the pipeline's modules slow the CLI's start.
+    const { submitFix } = await import('./fix.js');
     return submitFix(this.pool, this.staging, [this.a, this.b], this.fields, this.rule, this.config.identity.sku, s.missingOnA + s.missingOnB + s.duplicates);
   }
 
@@ -137,12 +139,14 @@ export async function runDiff(config: SyncConfig, a: DiffSide, b: DiffSide, opts
     opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
     const load = async (side: DiffSide, n: 1 | 2) => {
       let rows = 0;
+      const writer = staging!.writer(n);
       try {
         for await (const batch of readCatalog(side, config, { signal: abort.signal, retry: opts.retry })) {
-          await staging!.insert(n, batch);
+          await writer.add(batch);
           rows += batch.length;
           opts.onProgress?.(n === 1 ? 'a' : 'b', rows);
         }
+        await writer.end();
       } catch (err) {
         // Only the first failure counts: the other side then stops on the abort.
         if (abort.signal.aborted) return;

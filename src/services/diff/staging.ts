@@ -1,13 +1,15 @@
 /**
  * The comparison table of one diff run. Neither platform returns SKUs in order, so both sides are
- * streamed into an UNLOGGED table in syncctl's schema (batched `insert ... select from unnest`),
- * and PostgreSQL matches, classifies and sorts them; results are streamed back through a cursor.
- * The process never holds more than one batch. Tables are dropped at the end of the run; a run
+ * streamed into an UNLOGGED table in syncctl's schema (`COPY ... FROM STDIN` of a few thousand
+ * rows at a time, one copy in flight per side while the side goes on reading), and PostgreSQL
+ * matches, classifies and sorts them; results are streamed back through a cursor. The process
+ * never holds more than two batches per side. Tables are dropped at the end of the run; a run
  * that crashed leaves one behind, which the next run drops once it is a day old.
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { CatalogRow } from './catalog.js';
+import { copyFromStdin, copyValue } from './copy-in.js';
 
 /** Fields a diff can compare beyond presence. */
 export const DIFF_FIELDS = ['quantity', 'price', 'title'] as const;
@@ -61,6 +63,13 @@ export interface StagedCounts {
 }
 
 const TABLE_PREFIX = 'syncctl_diff_';
+/** Rows per COPY: large enough that round trips do not matter, small enough to keep memory flat. */
+const STAGING_BATCH_ROWS = 2000;
+/**
+ * Memory of the comparison's grouping and sort (per query, this transaction only): at 100,000
+ * SKUs per side they fit in memory instead of spilling to temporary files; bigger runs spill.
+ */
+const WORK_MEM = '64MB';
 const DECIMAL = `'^-?[0-9]+(\\.[0-9]+)?$'`;
 
 /** The staging table of one run. */
@@ -82,18 +91,24 @@ export class DiffStaging {
       if (now - at > 86_400) await pool.query(`drop table if exists "${t}"`).catch(() => undefined);
     }
     const table = `${TABLE_PREFIX}${now}_${randomBytes(4).toString('hex')}`;
-    await pool.query(`create unlogged table "${table}" (side smallint not null, sku text, raw_sku text, quantity bigint, price text, title text, meta jsonb)`);
+    // meta is only carried for --fix, never queried: json (kept as text) loads faster than jsonb.
+    await pool.query(`create unlogged table "${table}" (side smallint not null, sku text, raw_sku text, quantity bigint, price text, title text, meta json)`);
     return new DiffStaging(pool, table);
   }
 
-  /** Appends one batch of a side's rows. */
-  async insert(side: 1 | 2, rows: CatalogRow[]): Promise<void> {
+  /** Appends one batch of a side's rows (one COPY). */
+  async insert(side: 1 | 2, rows: readonly CatalogRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.pool.query(
-      `insert into "${this.table}" (side, sku, raw_sku, quantity, price, title, meta)
-       select $1, * from unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::jsonb[])`,
-      [side, rows.map((r) => r.sku), rows.map((r) => r.rawSku), rows.map((r) => r.quantity), rows.map((r) => r.price), rows.map((r) => r.title), rows.map((r) => JSON.stringify(r.meta))],
-    );
+    let data = '';
+    for (const r of rows) {
+      data += `${side}\t${copyValue(r.sku)}\t${copyValue(r.rawSku)}\t${copyValue(r.quantity)}\t${copyValue(r.price)}\t${copyValue(r.title)}\t${copyValue(JSON.stringify(r.meta))}\n`;
+    }
+    await copyFromStdin(this.pool, `"${this.table}" (side, sku, raw_sku, quantity, price, title, meta)`, data);
+  }
+
+  /** A writer that loads one side's rows in batches of `batchRows`, overlapping each copy with the reading. */
+  writer(side: 1 | 2, batchRows = STAGING_BATCH_ROWS): StagingWriter {
+    return new StagingWriter(this, side, batchRows);
   }
 
   /** The comparison as SQL: one row per SKU with a flag per kind of difference. */
@@ -103,16 +118,18 @@ export class DiffStaging {
     const hi = (q: string, buf: number, exact: boolean) => (exact ? q : `(case when ${q} > 0 then ${q} + ${buf} else ${buf} end)`);
     const consistent = `coalesce(greatest(${lo('qa', rule.bufferA, rule.exactA)}, ${lo('qb', rule.bufferB, rule.exactB)}) <= least(${hi('qa', rule.bufferA, rule.exactA)}, ${hi('qb', rule.bufferB, rule.exactB)}), true)`;
     const once = 'na = 1 and nb = 1';
-    const meta = withMeta ? ', (array_agg(meta))[1] as meta, (array_agg(raw_sku))[1] as raw_sku' : '';
-    const pick = withMeta ? ', a.meta as ma, b.meta as mb, a.raw_sku as ra, b.raw_sku as rb' : '';
+    const both = (expr: (side: 1 | 2) => string, a: string, b: string) => `${expr(1)} as ${a}, ${expr(2)} as ${b}`;
+    const meta = withMeta
+      ? `, ${both((n) => `(array_agg(meta) filter (where side = ${n}))[1]`, 'ma', 'mb')}, ${both((n) => `(array_agg(raw_sku) filter (where side = ${n}))[1]`, 'ra', 'rb')}`
+      : '';
+    // One pass over the table, one group per SKU holding both sides.
     return `
-      with agg as (
-        select sku, side, count(*)::int as n, min(quantity) as q, min(price) as p, min(title) as t${meta}
-          from "${this.table}" where sku is not null group by sku, side
-      ), j as (
-        select coalesce(a.sku, b.sku) as sku, coalesce(a.n, 0) as na, coalesce(b.n, 0) as nb, a.q::int as qa, b.q::int as qb,
-               a.p as pa, b.p as pb, a.t as ta, b.t as tb${pick}
-          from (select * from agg where side = 1) a full join (select * from agg where side = 2) b on a.sku = b.sku
+      with j as (
+        select sku, ${both((n) => `(count(*) filter (where side = ${n}))::int`, 'na', 'nb')},
+               ${both((n) => `(min(quantity) filter (where side = ${n}))::int`, 'qa', 'qb')},
+               ${both((n) => `min(price) filter (where side = ${n})`, 'pa', 'pb')},
+               ${both((n) => `min(title) filter (where side = ${n})`, 'ta', 'tb')}${meta}
+          from "${this.table}" where sku is not null group by sku
       )
       select j.*, na = 0 as missing_a, nb = 0 as missing_b, (na > 1 or nb > 1) as duplicate,
              ${has('quantity') ? `(${once} and qa is not null and qb is not null and not ${consistent})` : 'false'} as quantity,
@@ -123,13 +140,25 @@ export class DiffStaging {
 
   /** Counts per kind (SKUs) over the whole comparison. */
   async counts(fields: readonly DiffField[], rule: QuantityRule): Promise<StagedCounts> {
-    const r = await this.pool.query<Record<string, number>>(
-      `select count(*) filter (where missing_a)::int as missing_a, count(*) filter (where missing_b)::int as missing_b,
-              count(*) filter (where duplicate)::int as duplicate, count(*) filter (where quantity)::int as quantity,
-              count(*) filter (where price)::int as price, count(*) filter (where title)::int as title,
-              count(*) filter (where na > 0 and nb > 0)::int as compared
-         from (${this.classified(fields, rule, false)}) c`,
-    );
+    const client = await this.pool.connect();
+    let r: pg.QueryResult<Record<string, number>>;
+    try {
+      await client.query('begin');
+      await client.query(`set local work_mem = '${WORK_MEM}'`);
+      r = await client.query<Record<string, number>>(
+        `select count(*) filter (where missing_a)::int as missing_a, count(*) filter (where missing_b)::int as missing_b,
+                count(*) filter (where duplicate)::int as duplicate, count(*) filter (where quantity)::int as quantity,
+                count(*) filter (where price)::int as price, count(*) filter (where title)::int as title,
+                count(*) filter (where na > 0 and nb > 0)::int as compared
+           from (${this.classified(fields, rule, false)}) c`,
+      );
+      await client.query('commit');
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
     const s = await this.pool.query<{ side: number; rows: number; blank: number }>(
       `select side, count(*)::int as rows, count(*) filter (where sku is null)::int as blank from "${this.table}" group by side`,
     );
@@ -153,9 +182,10 @@ export class DiffStaging {
     try {
       await client.query('begin');
       open = true;
+      await client.query(`set local work_mem = '${WORK_MEM}'`);
       await client.query(`declare diff_rows no scroll cursor for select * from (${this.classified(fields, rule, opts.withMeta ?? false)}) c where ${kinds.join(' or ')} order by sku`);
       for (;;) {
-        const r = await client.query<ClassifiedRow>(`fetch ${opts.fetchSize ?? 1000} from diff_rows`);
+        const r = await client.query<ClassifiedRow>(`fetch ${opts.fetchSize ?? 2000} from diff_rows`);
         if (r.rows.length === 0) break;
         yield r.rows;
       }
@@ -171,5 +201,42 @@ export class DiffStaging {
   /** Drops the table. */
   async drop(): Promise<void> {
     await this.pool.query(`drop table if exists "${this.table}"`);
+  }
+}
+
+/**
+ * Buffers one side's rows and loads them a batch at a time; at most one copy is in flight, so the
+ * side keeps reading while the previous batch is stored, and memory stays at two batches.
+ */
+export class StagingWriter {
+  private buffer: CatalogRow[] = [];
+  private inFlight: Promise<void> | undefined;
+
+  constructor(
+    private readonly staging: DiffStaging,
+    private readonly side: 1 | 2,
+    private readonly batchRows: number,
+  ) {}
+
+  /** Adds rows; waits only when a full batch must wait for the previous copy. */
+  async add(rows: readonly CatalogRow[]): Promise<void> {
+    for (const r of rows) this.buffer.push(r);
+    if (this.buffer.length >= this.batchRows) await this.flush();
+  }
+
+  /** Stores what is buffered and waits for every copy. */
+  async end(): Promise<void> {
+    if (this.buffer.length) await this.flush();
+    await this.inFlight;
+  }
+
+  private async flush(): Promise<void> {
+    const rows = this.buffer;
+    this.buffer = [];
+    await this.inFlight;
+    const copy = this.staging.insert(this.side, rows);
+    // Observed by the next flush or end(); a reader that fails first abandons it.
+    copy.catch(() => undefined);
+    this.inFlight = copy;
   }
 }

@@ -5,6 +5,7 @@ import {
 } from 'graphql';
 import type { Logger } from '../../core/logger.js';
 import { isoSeconds, type SimClock } from './clock.js';
+import type { BulkWindow } from './context.js';
 import { isConnectionType } from './cost.js';
 import { gid } from './gid.js';
 import type { ResolverMap } from './resolvers-query.js';
@@ -29,7 +30,8 @@ export interface BulkOperationRec {
 /** What the bulk runner needs from the server. */
 export interface BulkDeps {
   schema: GraphQLSchema;
-  execute: (doc: DocumentNode) => Promise<ExecutionResult>;
+  /** Executes a bulk query; with a window, only that chunk of its root connection. */
+  execute: (doc: DocumentNode, window?: BulkWindow) => Promise<ExecutionResult>;
   clock: SimClock;
   latencyMs: number;
   baseUrl: () => string;
@@ -41,6 +43,8 @@ export interface BulkDeps {
 type Fragments = Record<string, FragmentDefinitionNode>;
 const MAX_CONNECTIONS = 5;
 const MAX_DEPTH = 2;
+/** Root nodes per chunk of a bulk query: each chunk's result tree is short-lived, which keeps garbage collection cheap. */
+const BULK_CHUNK = 250;
 
 function* fields(sel: SelectionSetNode | undefined, fr: Fragments): Generator<FieldNode> {
   if (!sel) return;
@@ -97,6 +101,27 @@ function checkShape(schema: GraphQLSchema, doc: DocumentNode): string | null {
   return null;
 }
 
+/** Whether the query's root selects exactly one field, a connection (such a query can run in chunks). */
+function singleRootConnection(schema: GraphQLSchema, doc: DocumentNode): boolean {
+  const fr: Fragments = {};
+  for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fr[d.name.value] = d;
+  const op = doc.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+  if (!op) return false;
+  const root = [...fields(op.selectionSet, fr)];
+  const t = root.length === 1 ? fieldType(schema.getQueryType()!, root[0]!.name.value) : null;
+  return !!t && isConnectionType(t);
+}
+
+/** How one selected field is copied into a JSONL object (the selection flattened once per selection set and type). */
+interface FieldPlan {
+  key: string;
+  field: FieldNode;
+  type: GraphQLNamedType | null;
+  connection: boolean;
+  /** An object (not leaf, not connection) field: its own plan. */
+  object: boolean;
+}
+
 /** Turns the result tree into JSONL: one line per node, nested connection nodes as separate lines with `__parentId`. */
 export function toJsonl(schema: GraphQLSchema, doc: DocumentNode, data: Record<string, unknown>): { lines: string[]; roots: number } {
   const fr: Fragments = {};
@@ -104,21 +129,41 @@ export function toJsonl(schema: GraphQLSchema, doc: DocumentNode, data: Record<s
   const op = doc.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION)!;
   const lines: string[] = [];
   let roots = 0;
+  // Every node of a connection has the same selection: resolve fields and types once, not per node.
+  const plans = new Map<SelectionSetNode | undefined, Map<GraphQLNamedType, FieldPlan[]>>();
+  const planOf = (sel: SelectionSetNode | undefined, type: GraphQLNamedType): FieldPlan[] => {
+    let byType = plans.get(sel);
+    if (!byType) plans.set(sel, (byType = new Map()));
+    let plan = byType.get(type);
+    if (!plan) {
+      plan = [];
+      for (const f of fields(sel, fr)) {
+        const t = fieldType(type, f.name.value);
+        const connection = !!t && isConnectionType(t);
+        plan.push({ key: f.alias?.value ?? f.name.value, field: f, type: t, connection, object: !!t && !connection && !isLeafType(t) });
+      }
+      byType.set(type, plan);
+    }
+    return plan;
+  };
+  const nodeSelections = new Map<FieldNode, ReturnType<typeof nodeSelection>>();
+  const nodeSelectionOf = (f: FieldNode, t: GraphQLNamedType) => {
+    if (!nodeSelections.has(f)) nodeSelections.set(f, nodeSelection(f, t, fr));
+    return nodeSelections.get(f)!;
+  };
   const shape = (value: unknown, sel: SelectionSetNode | undefined, type: GraphQLNamedType, nested: (() => void)[], ownerId: () => unknown): unknown => {
     if (value === null || typeof value !== 'object') return value;
     if (Array.isArray(value)) return value.map((v) => shape(v, sel, type, nested, ownerId));
     const out: Record<string, unknown> = {};
-    for (const f of fields(sel, fr)) {
-      const key = f.alias?.value ?? f.name.value;
-      const t = fieldType(type, f.name.value);
-      const v = (value as Record<string, unknown>)[key];
-      if (t && isConnectionType(t)) nested.push(() => connection(v, f, t, ownerId()));
-      else out[key] = t && !isLeafType(t) ? shape(v, f.selectionSet, t, nested, ownerId) : v;
+    for (const p of planOf(sel, type)) {
+      const v = (value as Record<string, unknown>)[p.key];
+      if (p.connection) nested.push(() => connection(v, p.field, p.type!, ownerId()));
+      else out[p.key] = p.object ? shape(v, p.field.selectionSet, p.type!, nested, ownerId) : v;
     }
     return out;
   };
   const connection = (value: unknown, f: FieldNode, t: GraphQLNamedType, parentId: unknown) => {
-    const node = nodeSelection(f, t, fr);
+    const node = nodeSelectionOf(f, t);
     if (!node || !value || typeof value !== 'object') return;
     const v = value as { edges?: { node: unknown }[]; nodes?: unknown[] };
     const list = v.nodes ?? v.edges?.map((e) => e.node) ?? [];
@@ -176,13 +221,34 @@ export class BulkOperations {
     this.timers.add(t);
   }
 
+  /**
+   * Executes the query and writes its JSONL. A query whose only root field is a connection runs
+   * in chunks of its root nodes (same lines, same order); the chunks run back to back without
+   * yielding to I/O, so they all see one snapshot of the store, as one execution would.
+   */
   private async execute(op: BulkOperationRec, doc: DocumentNode): Promise<void> {
     try {
-      const res = await this.d.execute(doc);
-      if (res.errors?.length || !res.data) throw new Error(res.errors?.[0]?.message ?? 'no data');
-      const { lines, roots } = toJsonl(this.d.schema, doc, res.data as Record<string, unknown>);
-      op.jsonl = lines.length > 0 ? lines.join('\n') + '\n' : null;
-      op.objectCount = lines.length;
+      const chunks: string[] = [];
+      let objects = 0;
+      let roots = 0;
+      const run = async (window?: BulkWindow) => {
+        const res = await this.d.execute(doc, window);
+        if (res.errors?.length || !res.data) throw new Error(res.errors?.[0]?.message ?? 'no data');
+        const out = toJsonl(this.d.schema, doc, res.data as Record<string, unknown>);
+        if (out.lines.length > 0) chunks.push(out.lines.join('\n') + '\n');
+        objects += out.lines.length;
+        roots += out.roots;
+      };
+      if (!singleRootConnection(this.d.schema, doc)) await run();
+      else {
+        const window: BulkWindow = { offset: 0, limit: BULK_CHUNK, total: 0, roots: new Map() };
+        do {
+          await run(window);
+          window.offset += BULK_CHUNK;
+        } while (window.offset < window.total);
+      }
+      op.jsonl = chunks.length > 0 ? chunks.join('') : null;
+      op.objectCount = objects;
       op.rootObjectCount = roots;
       op.fileSize = op.jsonl ? Buffer.byteLength(op.jsonl) : null;
       op.status = 'COMPLETED';

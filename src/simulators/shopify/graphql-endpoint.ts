@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import {
-  buildSchema, execute, getVariableValues, GraphQLError, GraphQLObjectType, Kind, parse, validate,
+  buildSchema, execute, getNamedType, getVariableValues, GraphQLError, GraphQLObjectType, Kind, parse, validate,
   type DocumentNode, type ExecutionResult, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode,
 } from 'graphql';
 import type { BulkOperations } from './bulk.js';
-import type { SimContext } from './context.js';
-import { actualCost, MAX_QUERY_COST, requestedCost } from './cost.js';
+import { bulkWindowed, type BulkWindow, type SimContext } from './context.js';
+import { actualCost, isConnectionType, MAX_QUERY_COST, requestedCost } from './cost.js';
 import { checkInputArrays } from './guards.js';
 import { catalogResolvers } from './mutations-catalog.js';
 import { inventoryResolvers } from './mutations-inventory.js';
@@ -26,9 +26,9 @@ export function buildSimSchema(maps: ResolverMap[]): GraphQLSchema {
       for (const [name, fn] of Object.entries(fields)) {
         const field = type.getFields()[name];
         if (!field) throw new Error(`resolver for unknown field ${typeName}.${name}`);
-        field.resolve = typeName === 'Mutation'
-          ? (src, args, ctx, info) => { checkInputArrays(args, [name]); return fn(src, args, ctx as SimContext, info); }
-          : (fn as typeof field.resolve);
+        if (typeName === 'Mutation') field.resolve = (src, args, ctx, info) => { checkInputArrays(args, [name]); return fn(src, args, ctx as SimContext, info); };
+        else if (typeName === 'QueryRoot' && isConnectionType(getNamedType(field.type))) field.resolve = (src, args, ctx, info) => bulkWindowed(ctx as SimContext, info.path.key as string, () => fn(src, args, ctx as SimContext, info));
+        else field.resolve = fn as typeof field.resolve;
       }
     }
   }
@@ -80,9 +80,9 @@ export class GraphQLEndpoint {
     return hit;
   }
 
-  /** Runs a bulk query: no cost, no page limits. */
-  async executeBulk(document: DocumentNode): Promise<ExecutionResult> {
-    const ctx: SimContext = { sim: this.sim, bulk: this.bulk, apiVersion: PINNED_API_VERSION, bulkMode: true, search: [] };
+  /** Runs a bulk query (or one chunk of its root connection): no cost, no page limits. */
+  async executeBulk(document: DocumentNode, window?: BulkWindow): Promise<ExecutionResult> {
+    const ctx: SimContext = { sim: this.sim, bulk: this.bulk, apiVersion: PINNED_API_VERSION, bulkMode: true, search: [], bulkWindow: window };
     return execute({ schema: this.schema, document, contextValue: ctx, rootValue: {} });
   }
 

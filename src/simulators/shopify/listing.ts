@@ -77,14 +77,34 @@ export function paginate<T>(asc: readonly T[], key: SortKeyFn<T>, args: Connecti
   if (args.last != null) from = Math.max(from, to - args.last);
   const nodes: T[] = [];
   for (let i = from; i < to; i++) nodes.push(at(i));
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(key(node)), node }));
-  return {
-    edges, nodes,
-    pageInfo: {
-      hasNextPage: to < n, hasPreviousPage: from > 0,
-      startCursor: edges[0]?.cursor ?? null, endCursor: edges[edges.length - 1]?.cursor ?? null,
-    },
-  };
+  const edges = nodes.map((node) => new Edge(node, key));
+  return { edges, nodes, pageInfo: new PageInfo(edges, to < n, from > 0) };
+}
+
+/** `pageInfo`, its cursors encoded only when read. */
+class PageInfo<T> {
+  constructor(
+    private readonly edges: Edge<T>[],
+    readonly hasNextPage: boolean,
+    readonly hasPreviousPage: boolean,
+  ) {}
+
+  get startCursor(): string | null {
+    return this.edges[0]?.cursor ?? null;
+  }
+
+  get endCursor(): string | null {
+    return this.edges[this.edges.length - 1]?.cursor ?? null;
+  }
+}
+
+/** An edge whose cursor is encoded only when read: a bulk query lists every node and rarely asks for cursors. */
+class Edge<T> {
+  constructor(readonly node: T, private readonly key: SortKeyFn<T>) {}
+
+  get cursor(): string {
+    return encodeCursor(this.key(this.node));
+  }
 }
 
 /** How one search field filters (and, optionally, looks up candidates through an index). */

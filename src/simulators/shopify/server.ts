@@ -72,7 +72,7 @@ export async function startShopifySimulator(input: ShopifySimOptionsInput = {}, 
   let endpoint: GraphQLEndpoint | undefined;
   const bulk = new BulkOperations({
     get schema() { return endpoint!.schema; },
-    execute: (doc) => endpoint!.executeBulk(doc),
+    execute: (doc, window) => endpoint!.executeBulk(doc, window),
     clock, latencyMs: opts.bulkOperationLatencyMs, baseUrl: () => baseUrl, rng: new SeededRandom(`bulk:${opts.seed}`), log,
     onFinish: (op) => sim.dispatcher.publish('BULK_OPERATIONS_FINISH', () => ({
       admin_graphql_api_id: gid('BulkOperation', op.id), completed_at: new Date(op.completedAt ?? clock.now()).toISOString(),

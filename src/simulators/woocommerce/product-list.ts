@@ -15,19 +15,80 @@ const STOCK_FILTER = ['instock', 'outofstock', 'onbackorder'];
  * Filters and sorts products or variations as WooCommerce's query does. `sku=A,B` matches
  * products AND variations (the query then covers both post types) by exact `_sku`; the whole
  * string is also tried as one SKU, as WooCommerce does.
+ *
+ * The whole-catalog listing (no `sku`, not under a parent) is computed once per query shape and
+ * catalog revision and then reused for every page: a full read by pages stays linear in size
+ * instead of filtering and sorting the whole catalog on every request. The returned array may
+ * be shared with later requests: callers must not change it.
  */
-export function queryProducts(store: WooStore, p: ListParams, scope: { parentId?: number }, tzOffset: number): ProductRecord[] {
+export function queryProducts(store: WooStore, p: ListParams, scope: { parentId?: number }, tzOffset: number): readonly ProductRecord[] {
   const q = p.raw;
   const enumOf = (name: string, values: string[]) => {
     const v = q.get(name);
     if (v !== undefined && !values.includes(v)) throw invalidParam(name, `${name} is not one of ${values.join(', ')}.`, 'rest_not_in_enum');
     return v;
   };
-  const status = enumOf('status', STATUS_FILTER) ?? 'any';
-  const type = scope.parentId === undefined ? enumOf('type', TYPE_FILTER) : undefined;
-  const stockStatus = enumOf('stock_status', STOCK_FILTER);
+  const filters: Filters = {
+    status: enumOf('status', STATUS_FILTER) ?? 'any',
+    type: scope.parentId === undefined ? enumOf('type', TYPE_FILTER) : undefined,
+    stockStatus: enumOf('stock_status', STOCK_FILTER),
+  };
   const skuParam = q.get('sku');
+  if (skuParam || scope.parentId !== undefined) return filterAndSort(store, candidates(store, skuParam, scope.parentId), p, filters, tzOffset);
 
+  const cache = listingCache(store);
+  const key = shapeKey(p, tzOffset);
+  const hit = cache.get(key);
+  if (hit && hit.revision === store.productsRevision) {
+    // Most recently used last: the oldest shape is evicted first.
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit.items;
+  }
+  const topLevel: ProductRecord[] = [];
+  for (const r of store.products.values()) if (r.parentId === 0) topLevel.push(r);
+  const items = filterAndSort(store, topLevel, p, filters, tzOffset);
+  cache.delete(key);
+  cache.set(key, { revision: store.productsRevision, items });
+  while (cache.size > LISTING_CACHE_SHAPES) cache.delete(cache.keys().next().value!);
+  return items;
+}
+
+/** The enum filters of a product list request. */
+interface Filters {
+  status: string;
+  type: string | undefined;
+  stockStatus: string | undefined;
+}
+
+/** Query shapes whose whole-catalog listing is kept (a pager, a poller, a few others). */
+const LISTING_CACHE_SHAPES = 4;
+
+/** Per store: the filtered, sorted listing of recent query shapes, valid for one catalog revision. */
+const listingCaches = new WeakMap<WooStore, Map<string, { revision: number; items: ProductRecord[] }>>();
+
+function listingCache(store: WooStore): Map<string, { revision: number; items: ProductRecord[] }> {
+  let cache = listingCaches.get(store);
+  if (!cache) listingCaches.set(store, (cache = new Map()));
+  return cache;
+}
+
+/**
+ * What decides a listing's rows and their order: every query parameter except those that only
+ * pick the page (`page`, `offset`, `per_page`), shape the items (`_fields`) or authenticate
+ * (OAuth, consumer key/secret).
+ */
+function shapeKey(p: ListParams, tzOffset: number): string {
+  const parts: string[] = [];
+  for (const [k, v] of p.raw) {
+    if (k === 'page' || k === 'offset' || k === 'per_page' || k === '_fields' || k.startsWith('oauth_') || k === 'consumer_key' || k === 'consumer_secret') continue;
+    parts.push(`${k}=${v}`);
+  }
+  return `${tzOffset}\n${parts.sort().join('\n')}`;
+}
+
+/** The records a `sku` filter or a parent's variations start from. */
+function candidates(store: WooStore, skuParam: string | undefined, parentId: number | undefined): ProductRecord[] {
   let items: ProductRecord[];
   if (skuParam) {
     const skus = skuParam.split(',');
@@ -41,17 +102,17 @@ export function queryProducts(store: WooStore, p: ListParams, scope: { parentId?
         items.push(rec);
       }
     }
-    if (scope.parentId !== undefined) items = items.filter((r) => r.parentId === scope.parentId);
-  } else if (scope.parentId !== undefined) {
-    items = (store.get(scope.parentId)?.children ?? []).map((id) => store.get(id)).filter((r): r is ProductRecord => !!r);
-  } else {
-    items = [];
-    for (const r of store.products.values()) if (r.parentId === 0) items.push(r);
+    if (parentId !== undefined) items = items.filter((r) => r.parentId === parentId);
+    return items;
   }
+  return (store.get(parentId!)?.children ?? []).map((id) => store.get(id)).filter((r): r is ProductRecord => !!r);
+}
 
+function filterAndSort(store: WooStore, candidates: ProductRecord[], p: ListParams, f: Filters, tzOffset: number): ProductRecord[] {
+  const { status, type, stockStatus } = f;
   const search = p.search?.toLowerCase();
   const include = p.include ? new Set(p.include) : undefined;
-  items = items.filter((r) => {
+  let items = candidates.filter((r) => {
     if (status === 'any' ? r.status === 'trash' : r.status !== status) return false;
     if (type && r.type !== type) return false;
     if (stockStatus && (r.type === 'variable' ? store.parentStockStatus(r) : r.stockStatus) !== stockStatus) return false;

@@ -125,7 +125,7 @@ export function sortBy<T extends { id: number }>(items: T[], key: (t: T) => numb
 }
 
 /** One page of a filtered, sorted list with the headers WordPress sends. */
-export function paginate<T>(items: T[], p: ListParams, collectionUrl: string): { page: T[]; headers: Record<string, string> } {
+export function paginate<T>(items: readonly T[], p: ListParams, collectionUrl: string): { page: T[]; headers: Record<string, string> } {
   const total = items.length;
   const totalPages = Math.ceil(total / p.perPage);
   const start = p.offset ?? (p.page - 1) * p.perPage;

@@ -7,6 +7,7 @@ import { unauthorised, type ApiRequest, type RegisterRoute, type SimContext } fr
 import { parsePhpQuery, WooAuthenticator, type AuthSettings } from './auth.js';
 import { generateCatalog } from './catalog.js';
 import { registerControlRoutes } from './control.js';
+import { filterResponseFields } from './fields.js';
 import { WooApiError } from './model.js';
 import { credentialsFromSeed, wooOptionsSchema, type ResolvedWooOptions, type WooCommerceSimulatorOptions, type WooFaults } from './options.js';
 import { phpJson } from './php-json.js';
@@ -148,7 +149,8 @@ export async function startWooCommerceSimulator(input: WooCommerceSimulatorOptio
         };
         const res = await handler(apiReq);
         if (res.headers) reply.headers(res.headers);
-        return sendJson(reply, res.status ?? 200, res.body);
+        const fields = apiReq.query.get('_fields');
+        return sendJson(reply, res.status ?? 200, fields === undefined ? res.body : filterResponseFields(res.body, fields));
       },
     });
   };

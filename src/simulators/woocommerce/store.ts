@@ -24,6 +24,7 @@ export class WooStore {
   /** Writes applied by API clients, oldest first. */
   readonly writes: WriteLogEntry[] = [];
   private readonly skuIndex = new Map<string, Set<number>>();
+  private revision = 0;
   private readonly listeners: Array<(c: StoreChange) => void> = [];
   private nextPostId = 10;
   private nextLineId = 1;
@@ -32,6 +33,14 @@ export class WooStore {
 
   constructor(readonly now: () => number = Date.now) {}
 
+  /**
+   * Changes whenever a product or variation is inserted, changed or removed, so a listing can
+   * reuse what it computed for an unchanged catalog (every record write goes through this class).
+   */
+  get productsRevision(): number {
+    return this.revision;
+  }
+
   /** Subscribes to changes (the webhook queue does). */
   onChange(fn: (c: StoreChange) => void): void {
     this.listeners.push(fn);
@@ -39,6 +48,7 @@ export class WooStore {
 
   /** Empties the store (ids restart), keeping listeners; webhooks too unless `keepWebhooks`. */
   clear(keepWebhooks = false): void {
+    this.revision++;
     this.products.clear();
     this.orders.clear();
     this.skuIndex.clear();
@@ -98,6 +108,7 @@ export class WooStore {
 
   /** Inserts a fully built record without checks (catalog generation, imports with duplicate SKUs). */
   insertRaw(rec: ProductRecord): void {
+    this.revision++;
     this.products.set(rec.id, rec);
     this.indexSku(rec.id, '', rec.sku);
     if (rec.parentId) this.products.get(rec.parentId)?.children.push(rec.id);
@@ -148,6 +159,7 @@ export class WooStore {
 
   /** Saves a product: bumps date_modified, fires product.updated; a variation also re-syncs its parent. */
   touch(rec: ProductRecord): void {
+    this.revision++;
     rec.modifiedMs = toSecond(this.now());
     this.emit('product', 'updated', rec.id);
     if (rec.parentId) {
@@ -161,6 +173,7 @@ export class WooStore {
 
   /** Trashes (force=false) or deletes a product; deleting a variable product deletes its variations. */
   deleteProduct(rec: ProductRecord, force: boolean): void {
+    this.revision++;
     if (!force) {
       rec.status = 'trash';
       rec.modifiedMs = toSecond(this.now());
@@ -186,6 +199,7 @@ export class WooStore {
 
   /** Sets the quantity of a managed-stock item (control API, orders) and saves it. */
   setStock(rec: ProductRecord, quantity: number): void {
+    this.revision++;
     rec.stockQuantity = quantity;
     rec.stockStatus = derivedStockStatus(rec);
     this.touch(rec);
@@ -209,6 +223,7 @@ export class WooStore {
   }
 
   private applyPatch(rec: ProductRecord, patch: ProductPatch): void {
+    this.revision++;
     if (patch.sku !== undefined && patch.sku !== rec.sku) {
       this.indexSku(rec.id, rec.sku, patch.sku);
       rec.sku = patch.sku;

@@ -83,6 +83,55 @@ describe('WooCommerce simulator: reading collections', () => {
     assert.equal(put.json.code, 'woocommerce_rest_product_invalid_id');
   });
 
+  it('pages through the whole catalog by id with the same totals on every page, and an empty page past the end', async () => {
+    sim = await startSim({ products: 250, extraSkus: 5 });
+    const skus: string[] = [];
+    for (let page = 1; page <= 3; page++) {
+      const res = await api(sim, 'GET', `/products?per_page=100&page=${page}&orderby=id&order=asc`);
+      assert.equal(res.headers.get('x-wp-total'), '255');
+      assert.equal(res.headers.get('x-wp-totalpages'), '3');
+      skus.push(...res.json.map((p: { sku: string }) => p.sku));
+    }
+    assert.equal(skus.length, 255);
+    assert.equal(new Set(skus).size, 255);
+    assert.equal(skus[0], 'SKU-000001-1');
+    assert.equal(skus[249], 'SKU-000250-1');
+    const past = await api(sim, 'GET', '/products?per_page=100&page=4&orderby=id&order=asc');
+    assert.equal(past.status, 200);
+    assert.deepEqual(past.json, []);
+    assert.equal(past.headers.get('x-wp-total'), '255');
+  });
+
+  it('shows a product created, trashed or changed between two page reads on the next read', async () => {
+    sim = await startSim({ products: 3 });
+    const list = async (q: string) => (await api(sim, 'GET', `/products?${q}`)).json.map((p: { id: number }) => p.id);
+    const [a, b, c] = await list('orderby=id&order=asc');
+    await api(sim, 'DELETE', `/products/${b}`);
+    const created = await api(sim, 'POST', '/products', { name: 'New', sku: 'NEW-1', regular_price: '5000.00' });
+    assert.deepEqual(await list('orderby=id&order=asc'), [a, c, created.json.id]);
+    assert.deepEqual(await list('status=trash'), [b]);
+    assert.equal((await list('orderby=modified&order=asc'))[0], a);
+    assert.equal((await list('orderby=price&order=desc'))[0], created.json.id);
+    await api(sim, 'PUT', `/products/${a}`, { regular_price: '9999.00' });
+    const byModified = await list('orderby=modified&order=asc');
+    assert.ok(byModified.indexOf(a) > byModified.indexOf(c), 'the saved product moves after the untouched ones');
+    assert.equal((await list('orderby=price&order=desc'))[0], a);
+  });
+
+  it('keeps only the fields listed in _fields, item by item, and _links only when listed', async () => {
+    sim = await startSim({ products: 2 });
+    const res = await api(sim, 'GET', '/products?orderby=id&order=asc&_fields=id,sku,date_modified_gmt,attributes.name');
+    assert.equal(res.status, 200);
+    assert.deepEqual(Object.keys(res.json[0]), ['id', 'date_modified_gmt', 'sku', 'attributes']);
+    assert.equal(res.json[0].sku, 'SKU-000001-1');
+    assert.equal(res.headers.get('x-wp-total'), '2');
+    const one = await api(sim, 'GET', `/products/${res.json[0].id}?_fields=name _links.self`);
+    assert.deepEqual(Object.keys(one.json), ['name', '_links']);
+    assert.deepEqual(Object.keys(one.json._links), ['self']);
+    const err = await api(sim, 'GET', '/products/999999?_fields=id');
+    assert.equal(err.json.code, 'woocommerce_rest_product_invalid_id');
+  });
+
   it('rejects an invalid modified_after date with rest_invalid_param', async () => {
     sim = await startSim();
     const res = await api(sim, 'GET', '/products?modified_after=2025-01-01');
