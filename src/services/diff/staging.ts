@@ -185,7 +185,7 @@ export class DiffStaging {
       await client.query(`set local work_mem = '${WORK_MEM}'`);
       await client.query(`declare diff_rows no scroll cursor for select * from (${this.classified(fields, rule, opts.withMeta ?? false)}) c where ${kinds.join(' or ')} order by sku`);
       for (;;) {
-        const r = await client.query<ClassifiedRow>(`fetch ${opts.fetchSize ?? 2000} from diff_rows`);
+        const r = await client.query<ClassifiedRow>(`fetch ${opts.fetchSize ?? 1000} from diff_rows`);
         if (r.rows.length === 0) break;
         yield r.rows;
       }

@@ -223,10 +223,13 @@ export class BulkOperations {
 
   /**
    * Executes the query and writes its JSONL. A query whose only root field is a connection runs
-   * in chunks of its root nodes (same lines, same order); the chunks run back to back without
-   * yielding to I/O, so they all see one snapshot of the store, as one execution would.
+   * in chunks of its root nodes (same lines, same order as one execution), in the background as
+   * on Shopify: the shop keeps answering between chunks (status polls included, `objectCount`
+   * grows), and a write made meanwhile may or may not show in the result. The root list itself
+   * is taken once, when the first chunk runs.
    */
   private async execute(op: BulkOperationRec, doc: DocumentNode): Promise<void> {
+    const forgotten = () => this.ops.get(op.id) !== op;
     try {
       const chunks: string[] = [];
       let objects = 0;
@@ -238,6 +241,7 @@ export class BulkOperations {
         if (out.lines.length > 0) chunks.push(out.lines.join('\n') + '\n');
         objects += out.lines.length;
         roots += out.roots;
+        op.objectCount = objects;
       };
       if (!singleRootConnection(this.d.schema, doc)) await run();
       else {
@@ -245,6 +249,9 @@ export class BulkOperations {
         do {
           await run(window);
           window.offset += BULK_CHUNK;
+          await new Promise((resolve) => setImmediate(resolve));
+          // A reset or close forgot the operation: stop quietly.
+          if (forgotten()) return;
         } while (window.offset < window.total);
       }
       op.jsonl = chunks.length > 0 ? chunks.join('') : null;
