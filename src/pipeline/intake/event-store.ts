@@ -75,22 +75,3 @@ export class EventStore {
     return { stored, duplicates, unchanged };
   }
 }
-
-/** Maps a `source_events` row back to a RawEvent. */
-export function rowToRawEvent(r: Record<string, unknown>): RawEvent {
-  const ts = (v: unknown) => (v instanceof Date ? v.toISOString() : String(v));
-  return {
-    eventId: String(r.event_id),
-    platform: String(r.source_type).toLowerCase() as RawEvent['platform'],
-    instance: String(r.source_instance),
-    eventType: String(r.event_type),
-    entityRef: String(r.source_id),
-    origin: r.origin as RawEvent['origin'],
-    dedupeKey: String(r.dedupe_key),
-    occurredAt: ts(r.timestamp),
-    receivedAt: ts(r.received_at),
-    checksum: String(r.checksum),
-    payload: r.data,
-    sku: (r.sku as string | null) ?? null,
-  };
-}
