@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { startProcess, stopProcess } from './support/processes.js';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { startMonitoring, stopProcess } from './support/processes.js';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
 import { startWooCommerceSimulator, type WooCommerceSimulator } from '../../src/simulators/woocommerce/index.js';
 import { Daemon } from '../../src/daemon/daemon.js';
 import { buildConnectorSet } from '../../src/daemon/registry.js';
@@ -13,7 +12,7 @@ import { initDb } from '../../src/services/init-db.js';
 import { isolatedConfig } from '../support/config.js';
 import { dropEverything } from '../support/isolation.js';
 import { freePort } from '../support/ports.js';
-import { AM_CONFIG, installMonitoringTools, loadRules, PROM_DIR, waitFor } from './support/monitoring-files.js';
+import { installMonitoringTools, waitFor } from './support/monitoring-files.js';
 
 const SKU = 'SKU-000001-1';
 
@@ -60,24 +59,7 @@ describe('Alerting end to end: a running daemon → Prometheus → Alertmanager'
     const [promPort, amPort] = [await freePort(), await freePort()];
     promUrl = `http://127.0.0.1:${promPort}`;
     amUrl = `http://127.0.0.1:${amPort}`;
-    copyFileSync(join(PROM_DIR, 'recording-rules.yml'), join(dir, 'recording-rules.yml'));
-    const groups = loadRules('alert-rules.yml').map((g) => ({ ...g, rules: g.rules.map((r) => ({ ...r, for: '2s' })) }));
-    writeFileSync(join(dir, 'alert-rules.yml'), stringify({ groups }));
-    writeFileSync(join(dir, 'prometheus.yml'), stringify({
-      global: { scrape_interval: '1s', evaluation_interval: '1s' },
-      rule_files: ['recording-rules.yml', 'alert-rules.yml'],
-      alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
-      scrape_configs: [{ job_name: 'syncctl', static_configs: [{ targets: [`127.0.0.1:${daemonPort}`] }] }],
-    }));
-    const am = parse(readFileSync(AM_CONFIG, 'utf8')) as { route: Record<string, unknown> & { routes: Array<Record<string, unknown>> }; receivers: Array<{ webhook_configs: Array<{ url: string }> }> };
-    for (const r of [am.route, ...am.route.routes]) Object.assign(r, { group_wait: '500ms', group_interval: '1s' });
-    for (const rcv of am.receivers) for (const w of rcv.webhook_configs) w.url = `http://127.0.0.1:${daemonPort}/alerts`;
-    writeFileSync(join(dir, 'alertmanager.yml'), stringify(am));
-    procs.push(
-      startProcess('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom-data')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--rules.alert.resend-delay=1s'], join(dir, 'prometheus.log')),
-      startProcess('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am-data')}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address='], join(dir, 'alertmanager.log')),
-    );
-    await waitFor('Prometheus ready', async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined), 30_000);
+    procs.push(...(await startMonitoring({ dir, daemonPort, promPort, amPort, alertFor: '2s' })));
   });
 
   after(async () => {

@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { startProcess, stopProcess } from './support/processes.js';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { startMonitoring, stopProcess } from './support/processes.js';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import { parse, stringify } from 'yaml';
 import { SyncEventBus } from '../../src/core/events.js';
 import { alertReceiverPlugin, type AlertNotification } from '../../src/monitoring/alert-receiver.js';
 import { bindMetrics, createMetricsRegistry, renderMetrics } from '../../src/monitoring/metrics.js';
-import { dashboardQueries, freePort, installMonitoringTools, loadRules, PROM_DIR, AM_CONFIG, waitFor } from './support/monitoring-files.js';
+import { dashboardQueries, freePort, installMonitoringTools, waitFor } from './support/monitoring-files.js';
 import { fillGrafanaVariables } from './support/promql.js';
 
 /**
@@ -52,31 +51,7 @@ describe('Monitoring against a real Prometheus and Alertmanager', function () {
     const [promPort, amPort] = [await freePort(), await freePort()];
     promUrl = `http://127.0.0.1:${promPort}`;
 
-    // Rules: the real files; alerts with short `for` so the test sees pending then firing.
-    copyFileSync(join(PROM_DIR, 'recording-rules.yml'), join(dir, 'recording-rules.yml'));
-    const groups = loadRules('alert-rules.yml').map((g) => ({ ...g, rules: g.rules.map((r) => ({ ...r, for: '3s' })) }));
-    writeFileSync(join(dir, 'alert-rules.yml'), stringify({ groups }));
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
-      stringify({
-        global: { scrape_interval: '1s', evaluation_interval: '1s' },
-        rule_files: ['recording-rules.yml', 'alert-rules.yml'],
-        alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
-        scrape_configs: [{ job_name: 'syncctl', static_configs: [{ targets: [`127.0.0.1:${daemonPort}`] }] }],
-      }),
-    );
-    // Alertmanager: the real routing and inhibition, the receivers pointed at the test daemon, short timings.
-    const am = parse(readFileSync(AM_CONFIG, 'utf8')) as { route: Record<string, unknown> & { routes: Array<Record<string, unknown>> }; receivers: Array<{ webhook_configs: Array<{ url: string }> }> };
-    for (const r of [am.route, ...am.route.routes]) Object.assign(r, { group_wait: '500ms', group_interval: '1s' });
-    for (const rcv of am.receivers) for (const w of rcv.webhook_configs) w.url = `http://127.0.0.1:${daemonPort}/alerts`;
-    writeFileSync(join(dir, 'alertmanager.yml'), stringify(am));
-
-    procs.push(
-      startProcess('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom-data')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--rules.alert.resend-delay=1s'], join(dir, 'prometheus.log')),
-      startProcess('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am-data')}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address='], join(dir, 'alertmanager.log')),
-    );
-    await waitFor('Prometheus ready', async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined), 30_000);
-    await waitFor('Alertmanager ready', async () => ((await fetch(`http://127.0.0.1:${amPort}/-/ready`)).ok ? true : undefined), 30_000);
+    procs.push(...(await startMonitoring({ dir, daemonPort, promPort, amPort, alertFor: '3s' })));
   });
 
   after(async () => {
