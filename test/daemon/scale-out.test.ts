@@ -93,6 +93,13 @@ describe('syncctl start (the real CLI): two daemons on one stack', function () {
     const adjusts = await rig.adjustWrites();
     assert.equal(adjusts.length, otherSales, 'one adjust on the authority per sale on another channel');
     assert.equal(new Set(adjusts.map((a) => a.key)).size, adjusts.length, 'no idempotency key applied twice');
-    assert.equal((await rig.query(`select count(*)::int as n from planned_writes where status in ('PENDING', 'INFLIGHT')`))[0].n, 0, 'no write left behind');
+    // Writes the killed daemon held INFLIGHT are resent after their lease (5 s here) by the survivor,
+    // and a retried write waits out its backoff: none may stay behind, though they may still be finishing.
+    let left: unknown[] = [];
+    try {
+      await eventually(async () => (left = await rig.query(`select status, kind, target_key, sku, attempts, not_before, updated_at, last_error from planned_writes where status in ('PENDING', 'INFLIGHT')`)).length === 0, 'no write left behind', 60_000, 500);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${JSON.stringify(left, null, 1)}`);
+    }
   });
 });
