@@ -24,7 +24,7 @@ describe('diff staging: loading both sides into PostgreSQL', function () {
     const staging = await DiffStaging.create(iso.pool);
     try {
       const tricky = 'Mug\t"50\\50"\nline 2\r\\N café ✓';
-      await staging.insert(1, [row('A-1', tricky), row(null, null, null)]);
+      await staging.insert(1, [row('A-1', tricky), row(null, null, null)], { meta: true });
       const r = await iso.pool.query(`select side, sku, raw_sku, quantity, price, title, meta from "${staging.table}" order by sku nulls last`);
       assert.deepEqual(r.rows.map((x) => [x.side, x.sku, x.quantity, x.title]), [[1, 'A-1', '1', tricky], [1, null, null, null]]);
       assert.deepEqual(r.rows[0].meta, { refs: { id: 'v-A-1' }, productId: 'p-A-1', productVersion: '2025-01-01T00:00:00Z', variantTitle: tricky });
@@ -36,8 +36,8 @@ describe('diff staging: loading both sides into PostgreSQL', function () {
   it('loads every row a writer was given, in batches, and classifies them', async () => {
     const staging = await DiffStaging.create(iso.pool);
     try {
-      const a = staging.writer(1, 7);
-      const b = staging.writer(2, 7);
+      const a = staging.writer(1, { batchRows: 7 });
+      const b = staging.writer(2, { batchRows: 7 });
       for (let i = 0; i < 50; i += 5) {
         await a.add(Array.from({ length: 5 }, (_, k) => row(`S-${i + k}`, 't', i + k)));
         await b.add(Array.from({ length: 5 }, (_, k) => row(`S-${i + k + 1}`, 't', i + k + 1)));
@@ -50,10 +50,21 @@ describe('diff staging: loading both sides into PostgreSQL', function () {
     }
   });
 
+  it('leaves out what only --fix needs unless asked', async () => {
+    const staging = await DiffStaging.create(iso.pool);
+    try {
+      await staging.insert(1, [row('A-1', 't')]);
+      const r = await iso.pool.query(`select sku, title, meta from "${staging.table}"`);
+      assert.deepEqual(r.rows, [{ sku: 'A-1', title: 't', meta: null }]);
+    } finally {
+      await staging.drop();
+    }
+  });
+
   it('reports a failed copy to the writer that started it', async () => {
     const staging = await DiffStaging.create(iso.pool);
     await staging.drop();
-    const w = staging.writer(1, 1);
+    const w = staging.writer(1, { batchRows: 1 });
     await w.add([row('X', 't')]);
     await assert.rejects(w.end(), /does not exist/);
   });

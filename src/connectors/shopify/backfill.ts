@@ -16,7 +16,7 @@ import type { NewRawEvent } from '../types.js';
 import type { ShopifyClient } from './client.js';
 import { inlineVariables, loadDocument } from './documents.js';
 import type { ManagedLocation } from './locations.js';
-import { productEvents, type GqlVariant } from './poller.js';
+import { productEvents, productState, type GqlVariant, type ProductState } from './poller.js';
 
 /** Where a backfill resumes: the bulk operation and how many JSONL lines are done. */
 export interface BackfillCursor {
@@ -49,6 +49,9 @@ export interface BackfillOptions {
 interface BulkOp { id: string; status: string; errorCode: string | null; objectCount: string; rootObjectCount: string; url: string | null }
 interface UserError { field: string[] | null; message: string; code: string | null }
 interface ProductLine { id: string; title: string; status: string; updatedAt: string }
+/** A product of the bulk result with its variants, and the last JSONL line it spans. */
+interface ProductGroup { product: ProductLine; variants: GqlVariant[]; line: number }
+interface BulkResult { operationId: string; locationId: string; products: () => AsyncGenerator<ProductGroup>; lines: () => number }
 
 /** Bulk backfill of one store. */
 export class ShopifyBackfill {
@@ -58,8 +61,45 @@ export class ShopifyBackfill {
 
   /** Streams the store as batches of about `batchSize` events, from `cursor` when given. */
   async *run(cursor: BackfillCursor | null = null, opts: { batchSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<BackfillBatch> {
-    const signal = opts.signal;
     const batchSize = opts.batchSize ?? 500;
+    const result = await this.open(cursor, opts.signal);
+    const operationId = result.operationId;
+    let batch: NewRawEvent[] = [];
+    let products = 0;
+    for await (const g of result.products()) {
+      batch.push(...productEvents('backfill', this.o.instance, this.o.skuRule, result.locationId, g.product, g.variants));
+      products++;
+      if (batch.length >= batchSize) {
+        yield { events: batch, cursor: { operationId, line: g.line }, products };
+        batch = [];
+      }
+    }
+    yield { events: batch, cursor: { operationId, line: result.lines() }, products };
+  }
+
+  /**
+   * The whole store as product states (with their variants' stock), `batchSize` products at a
+   * time: what a backfill reads, without building events (a comparison needs only the states).
+   */
+  async *productStates(opts: { batchSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<ProductState[]> {
+    const batchSize = opts.batchSize ?? 500;
+    const result = await this.open(null, opts.signal);
+    let batch: ProductState[] = [];
+    for await (const g of result.products()) {
+      batch.push(productState(result.locationId, g.product, g.variants));
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length) yield batch;
+  }
+
+  /**
+   * Runs (or resumes) the bulk operation and opens its result: `products()` streams each product
+   * with its variants and the last JSONL line it spans; `lines()` is how many lines were read.
+   */
+  private async open(cursor: BackfillCursor | null, signal?: AbortSignal): Promise<BulkResult> {
     const locationId = await this.o.location.get(signal);
     let op = cursor ? await this.status(cursor.operationId, signal) : null;
     if (!op || op.status === 'EXPIRED' || op.status === 'FAILED' || op.status === 'CANCELED') {
@@ -67,62 +107,48 @@ export class ShopifyBackfill {
       op = await this.start(locationId, signal);
       cursor = null;
     }
-    op = await this.waitDone(op.id, signal);
+    const done = await this.waitDone(op.id, signal);
     const skip = cursor?.line ?? 0;
-    if (!op.url) {
-      yield { events: [], cursor: { operationId: op.id, line: 0 }, products: 0 };
-      return;
-    }
-    const res = await retry(async () => {
-      const r = await fetch(op.url!, { signal });
-      if (r.status >= 500) throw new RetriableError('SHOPIFY_BULK_DOWNLOAD', `bulk result download answered ${r.status}`);
-      if (!r.ok || !r.body) throw new PermanentError('SHOPIFY_BULK_DOWNLOAD', `bulk result download answered ${r.status}`, { hint: 'Results expire after 7 days: run the backfill again from scratch.' });
-      return r;
-    }, { retries: 5, signal });
-    const lines = createInterface({ input: Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), crlfDelay: Infinity });
     let n = 0;
-    let product: ProductLine | null = null;
-    let variants: GqlVariant[] = [];
-    let batch: NewRawEvent[] = [];
-    let products = 0;
-    const flush = (): NewRawEvent[] => {
-      if (!product) return [];
-      products++;
-      const out = productEvents('backfill', this.o.instance, this.o.skuRule, locationId, product, variants);
-      product = null;
-      variants = [];
-      return out;
-    };
-    try {
-      for await (const text of lines) {
-        n++;
-        if (n <= skip || text.trim() === '') continue;
-        let row: Record<string, unknown>;
-        try {
-          row = JSON.parse(text) as Record<string, unknown>;
-        } catch (err) {
-          throw new RetriableError('SHOPIFY_BULK_MALFORMED', `line ${n} of the bulk result is not JSON`, { cause: err, details: { operation: op.id, line: n } });
-        }
-        if (typeof row.__parentId === 'string') {
-          if (!product || row.__parentId !== product.id) {
-            throw new PermanentError('SHOPIFY_BULK_ORDER', `line ${n}: variant of ${row.__parentId} does not follow its product`, { details: { operation: op.id, line: n } });
+    const products = async function* (): AsyncGenerator<ProductGroup> {
+      if (!done.url) return;
+      const res = await retry(async () => {
+        const r = await fetch(done.url!, { signal });
+        if (r.status >= 500) throw new RetriableError('SHOPIFY_BULK_DOWNLOAD', `bulk result download answered ${r.status}`);
+        if (!r.ok || !r.body) throw new PermanentError('SHOPIFY_BULK_DOWNLOAD', `bulk result download answered ${r.status}`, { hint: 'Results expire after 7 days: run the backfill again from scratch.' });
+        return r;
+      }, { retries: 5, signal });
+      const lines = createInterface({ input: Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), crlfDelay: Infinity });
+      let product: ProductLine | null = null;
+      let variants: GqlVariant[] = [];
+      try {
+        for await (const text of lines) {
+          n++;
+          if (n <= skip || text.trim() === '') continue;
+          let row: Record<string, unknown>;
+          try {
+            row = JSON.parse(text) as Record<string, unknown>;
+          } catch (err) {
+            throw new RetriableError('SHOPIFY_BULK_MALFORMED', `line ${n} of the bulk result is not JSON`, { cause: err, details: { operation: done.id, line: n } });
           }
-          variants.push(row as unknown as GqlVariant);
-          continue;
+          if (typeof row.__parentId === 'string') {
+            if (!product || row.__parentId !== product.id) {
+              throw new PermanentError('SHOPIFY_BULK_ORDER', `line ${n}: variant of ${row.__parentId} does not follow its product`, { details: { operation: done.id, line: n } });
+            }
+            variants.push(row as unknown as GqlVariant);
+            continue;
+          }
+          // A new product: the previous one is complete (it ends on the line before).
+          if (product) yield { product, variants, line: n - 1 };
+          product = row as unknown as ProductLine;
+          variants = [];
         }
-        // A new product: the previous one is complete.
-        batch.push(...flush());
-        if (batch.length >= batchSize) {
-          yield { events: batch, cursor: { operationId: op.id, line: n - 1 }, products };
-          batch = [];
-        }
-        product = row as unknown as ProductLine;
+        if (product) yield { product, variants, line: n };
+      } finally {
+        lines.close();
       }
-      batch.push(...flush());
-      yield { events: batch, cursor: { operationId: op.id, line: n }, products };
-    } finally {
-      lines.close();
-    }
+    };
+    return { operationId: done.id, locationId, products, lines: () => (done.url ? n : 0) };
   }
 
   private async status(id: string, signal?: AbortSignal): Promise<BulkOp | null> {

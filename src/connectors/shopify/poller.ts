@@ -9,7 +9,7 @@
  * by intake through their checksum.
  */
 import { normaliseSku, type SkuNormalisation } from '../../core/ids.js';
-import type { NewRawEvent, PollCheckpoint, PollPage } from '../types.js';
+import type { NewRawEvent, PollCheckpoint, PollPage, RawInventory, RawProduct } from '../types.js';
 import type { ShopifyClient } from './client.js';
 import { loadDocument } from './documents.js';
 import type { ManagedLocation } from './locations.js';
@@ -54,23 +54,39 @@ interface RunState { after: string; from: string | null }
 /** Page size so that `2 + n × nodeCost` stays within Shopify's single-query limit. */
 const pageSize = (nodeCost: number): number => Math.max(1, Math.min(250, Math.floor((MAX_QUERY_COST - 2) / nodeCost)));
 
+/** A product's state and its variants' levels at the managed location (what a product line of a poll or bulk result says). */
+export interface ProductState {
+  product: RawProduct;
+  inventory: Array<{ entityRef: string; payload: RawInventory }>;
+}
+
+/** The state of one product and its variants' stock, without events (a comparison needs only this). */
+export function productState(locationId: string, p: { id: string; title: string; status: string; updatedAt: string }, variants: GqlVariant[]): ProductState {
+  const mapped = variants.map(variantFromGraphQL);
+  const product = productPayload({ id: p.id, title: p.title, status: p.status, updatedAt: p.updatedAt, variants: mapped });
+  const inventory: ProductState['inventory'] = [];
+  variants.forEach((v, i) => {
+    const level = v.inventoryItem?.inventoryLevel;
+    const available = level?.quantities.find((q) => q.name === 'available')?.quantity;
+    if (!v.inventoryItem || !level || typeof available !== 'number') return;
+    const payload = inventoryPayload({ sku: mapped[i]!.sku, available, updatedAt: level.updatedAt, variantId: v.id, productId: product.productId, inventoryItemId: v.inventoryItem.id, locationId });
+    inventory.push({ entityRef: inventoryLevelGid(locationId, v.inventoryItem.id), payload });
+  });
+  return { product, inventory };
+}
+
 /** Product and inventory events of one product (shared by the poller and the backfill). */
 export function productEvents(
   origin: 'poll' | 'backfill', instance: string, skuRule: SkuNormalisation, locationId: string,
   p: { id: string; title: string; status: string; updatedAt: string }, variants: GqlVariant[],
 ): NewRawEvent[] {
-  const payload = productPayload({ id: p.id, title: p.title, status: p.status, updatedAt: p.updatedAt, variants: variants.map(variantFromGraphQL) });
+  const { product: payload, inventory } = productState(locationId, p, variants);
   const only = payload.variants.length === 1 ? normaliseSku(payload.variants[0]!.sku, skuRule) : null;
   const out: NewRawEvent[] = [{
     platform: 'shopify', instance, eventType: 'products/update', entityRef: payload.productId, origin,
     dedupeKey: stateKey(origin, payload.productId, payload), occurredAt: payload.updatedAt, payload, sku: only,
   }];
-  for (const v of variants) {
-    const level = v.inventoryItem?.inventoryLevel;
-    const available = level?.quantities.find((q) => q.name === 'available')?.quantity;
-    if (!v.inventoryItem || !level || typeof available !== 'number') continue;
-    const inv = inventoryPayload({ sku: variantFromGraphQL(v).sku, available, updatedAt: level.updatedAt, variantId: v.id, productId: payload.productId, inventoryItemId: v.inventoryItem.id, locationId });
-    const entityRef = inventoryLevelGid(locationId, v.inventoryItem.id);
+  for (const { entityRef, payload: inv } of inventory) {
     out.push({
       platform: 'shopify', instance, eventType: 'inventory_levels/update', entityRef, origin,
       dedupeKey: stateKey(origin, entityRef, inv), occurredAt: inv.updatedAt, payload: inv, sku: normaliseSku(inv.sku, skuRule),

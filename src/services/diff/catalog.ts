@@ -13,7 +13,8 @@ import { normaliseSku, type SkuNormalisation } from '../../core/ids.js';
 import type { PlatformRefs } from '../../core/model.js';
 import type { RetryOptions } from '../../core/retry.js';
 import type { SyncConfig } from '../../config/schema.js';
-import type { NewRawEvent, RawInventory, RawProduct } from '../../connectors/types.js';
+import type { RawProduct } from '../../connectors/types.js';
+import type { ProductState } from '../../connectors/shopify/poller.js';
 import { createShopifyConnector } from '../../connectors/shopify/index.js';
 import { createWooCommerceConnector } from '../../connectors/woocommerce/index.js';
 import { readErpSnapshot } from './erp-snapshot.js';
@@ -68,32 +69,26 @@ export function readCatalog(side: DiffSide, config: SyncConfig, opts: ReadOption
 async function* readShopify(side: DiffSide, config: SyncConfig, rule: SkuNormalisation, opts: ReadOptions): AsyncGenerator<CatalogRow[]> {
   const cfg = config.sources.shopify[side.instance]!;
   const shop = createShopifyConnector(side.instance, cfg, { skuRule: rule, retry: opts.retry ?? DIFF_RETRY });
-  for await (const batch of shop.backfill.run(null, { batchSize: 1000, signal: opts.signal })) yield shopifyRows(batch.events, rule);
+  for await (const states of shop.backfill.productStates({ batchSize: 500, signal: opts.signal })) yield shopifyRows(states, rule);
 }
 
-/** Rows of a Shopify backfill batch: a product's variants, joined with their inventory events (same batch). */
-export function shopifyRows(events: NewRawEvent[], rule: SkuNormalisation): CatalogRow[] {
-  const byVariant = new Map<string, CatalogRow>();
-  for (const e of events) {
-    const p = e.payload;
-    if (p.kind !== 'product') continue;
+/** Rows of Shopify product states: a product's variants, with their stock at the managed location. */
+export function shopifyRows(states: ProductState[], rule: SkuNormalisation): CatalogRow[] {
+  const out: CatalogRow[] = [];
+  for (const { product: p, inventory } of states) {
+    const levels = new Map(inventory.map((i) => [i.payload.refs.id, i.payload]));
     for (const v of p.variants) {
-      byVariant.set(v.id, {
-        sku: normaliseSku(v.sku, rule), rawSku: v.sku, quantity: null, price: v.price ?? null, title: p.title ?? null,
-        meta: { refs: { id: v.id, productId: p.productId, ...(v.inventoryItemId ? { inventoryItemId: v.inventoryItemId } : {}) }, productId: p.productId, productVersion: p.updatedAt, status: p.status, variantTitle: v.title },
+      const level = levels.get(v.id);
+      out.push({
+        sku: normaliseSku(v.sku, rule), rawSku: v.sku, quantity: level?.available ?? null, price: v.price ?? null, title: p.title ?? null,
+        meta: {
+          refs: { id: v.id, productId: p.productId, ...(v.inventoryItemId ? { inventoryItemId: v.inventoryItemId } : {}), ...level?.refs },
+          productId: p.productId, productVersion: p.updatedAt, status: p.status, variantTitle: v.title, ...(level ? { stockVersion: level.updatedAt } : {}),
+        },
       });
     }
   }
-  for (const e of events) {
-    const p = e.payload as RawInventory;
-    if (p.kind !== 'inventory') continue;
-    const row = byVariant.get(p.refs.id);
-    if (!row) continue;
-    row.quantity = p.available;
-    row.meta.stockVersion = p.updatedAt;
-    row.meta.refs = { ...row.meta.refs, ...p.refs };
-  }
-  return [...byVariant.values()];
+  return out;
 }
 
 async function* readWoo(side: DiffSide, config: SyncConfig, rule: SkuNormalisation, opts: ReadOptions): AsyncGenerator<CatalogRow[]> {

@@ -45,6 +45,8 @@ export interface DiffOptions {
   /** Called after each batch read (queued for storing) with the rows read so far on that side. */
   onProgress?: (side: 'a' | 'b', rows: number) => void;
   retry?: Partial<RetryOptions>;
+  /** Keep what `--fix` needs (ids and versions of each row): only then can {@link DiffRun.fix} run. */
+  forFix?: boolean;
 }
 
 /** Default compared fields: titles often differ on purpose between channels, so they are opt-in. */
@@ -77,6 +79,7 @@ export class DiffRun {
     private readonly pool: pg.Pool,
     private readonly ownPool: boolean,
     private readonly config: SyncConfig,
+    private readonly forFix: boolean,
   ) {
     this.pair = pairName(a, b);
     this.rule = quantityRule(a, b);
@@ -103,6 +106,7 @@ export class DiffRun {
 
   /** Submits the differing SKUs' current states to the pipeline (`--fix`). */
   async fix(): Promise<FixResult> {
+    if (!this.forFix) throw new ConfigError('DIFF_NOT_FOR_FIX', 'This comparison was read without what a fix needs.', { hint: 'Pass forFix: true to runDiff.' });
     const s = this.summary;
     // Loaded on demand: most runs only report, and the pipeline's modules slow the CLI's start.
     const { submitFix } = await import('./fix.js');
@@ -139,7 +143,7 @@ export async function runDiff(config: SyncConfig, a: DiffSide, b: DiffSide, opts
     opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
     const load = async (side: DiffSide, n: 1 | 2) => {
       let rows = 0;
-      const writer = staging!.writer(n);
+      const writer = staging!.writer(n, { meta: opts.forFix ?? false });
       try {
         for await (const batch of readCatalog(side, config, { signal: abort.signal, retry: opts.retry })) {
           await writer.add(batch);
@@ -159,11 +163,12 @@ export async function runDiff(config: SyncConfig, a: DiffSide, b: DiffSide, opts
     opts.signal?.removeEventListener('abort', onOuterAbort);
     opts.signal?.throwIfAborted();
     if (firstFailure) throw firstFailure;
+    const read = Date.now();
     await pool.query(`analyze "${staging.table}"`);
     const summary = await staging.counts(fields, quantityRule(a, b));
     const seconds = (Date.now() - started) / 1000;
-    getLogger('diff').info({ pair: pairName(a, b), seconds, summary }, 'diff compared');
-    return new DiffRun(a, b, fields, summary, seconds, staging, pool, !opts.pool, config);
+    getLogger('diff').info({ pair: pairName(a, b), seconds, readSeconds: (read - started) / 1000, summary }, 'diff compared');
+    return new DiffRun(a, b, fields, summary, seconds, staging, pool, !opts.pool, config, opts.forFix ?? false);
   } catch (err) {
     await staging?.drop().catch(() => undefined);
     if (!opts.pool) await pool.end().catch(() => undefined);

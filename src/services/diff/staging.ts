@@ -96,19 +96,19 @@ export class DiffStaging {
     return new DiffStaging(pool, table);
   }
 
-  /** Appends one batch of a side's rows (one COPY). */
-  async insert(side: 1 | 2, rows: readonly CatalogRow[]): Promise<void> {
+  /** Appends one batch of a side's rows (one COPY); `meta` only when asked (what `--fix` needs). */
+  async insert(side: 1 | 2, rows: readonly CatalogRow[], opts: { meta?: boolean } = {}): Promise<void> {
     if (rows.length === 0) return;
     let data = '';
     for (const r of rows) {
-      data += `${side}\t${copyValue(r.sku)}\t${copyValue(r.rawSku)}\t${copyValue(r.quantity)}\t${copyValue(r.price)}\t${copyValue(r.title)}\t${copyValue(JSON.stringify(r.meta))}\n`;
+      data += `${side}\t${copyValue(r.sku)}\t${copyValue(r.rawSku)}\t${copyValue(r.quantity)}\t${copyValue(r.price)}\t${copyValue(r.title)}\t${opts.meta ? copyValue(JSON.stringify(r.meta)) : '\\N'}\n`;
     }
     await copyFromStdin(this.pool, `"${this.table}" (side, sku, raw_sku, quantity, price, title, meta)`, data);
   }
 
   /** A writer that loads one side's rows in batches of `batchRows`, overlapping each copy with the reading. */
-  writer(side: 1 | 2, batchRows = STAGING_BATCH_ROWS): StagingWriter {
-    return new StagingWriter(this, side, batchRows);
+  writer(side: 1 | 2, opts: { meta?: boolean; batchRows?: number } = {}): StagingWriter {
+    return new StagingWriter(this, side, opts.batchRows ?? STAGING_BATCH_ROWS, opts.meta ?? false);
   }
 
   /** The comparison as SQL: one row per SKU with a flag per kind of difference. */
@@ -216,6 +216,7 @@ export class StagingWriter {
     private readonly staging: DiffStaging,
     private readonly side: 1 | 2,
     private readonly batchRows: number,
+    private readonly meta: boolean,
   ) {}
 
   /** Adds rows; waits only when a full batch must wait for the previous copy. */
@@ -234,7 +235,7 @@ export class StagingWriter {
     const rows = this.buffer;
     this.buffer = [];
     await this.inFlight;
-    const copy = this.staging.insert(this.side, rows);
+    const copy = this.staging.insert(this.side, rows, { meta: this.meta });
     // Observed by the next flush or end(); a reader that fails first abandons it.
     copy.catch(() => undefined);
     this.inFlight = copy;

@@ -53,4 +53,21 @@ describe('Shopify backfill (bulk operation)', function () {
     assert.equal(all.length, 1000);
     assert.equal(new Set(all).size, 1000);
   });
+
+  it('gives a comparison the same product and stock states as the events of a backfill, without building events', async () => {
+    const fromEvents = new Map<string, string>();
+    for await (const b of rig.conn.backfill.run(null)) for (const e of b.events) fromEvents.set(e.entityRef, payloadChecksum(e.payload));
+    const fromStates = new Map<string, string>();
+    let batches = 0;
+    for await (const states of rig.conn.backfill.productStates({ batchSize: 250 })) {
+      batches++;
+      assert.ok(states.length <= 250);
+      for (const s of states) {
+        fromStates.set(s.product.productId, payloadChecksum(s.product));
+        for (const i of s.inventory) fromStates.set(i.entityRef, payloadChecksum(i.payload));
+      }
+    }
+    assert.equal(batches, 4);
+    assert.deepEqual(fromStates, fromEvents);
+  });
 });
