@@ -11,6 +11,7 @@ import { getLogger } from '../../core/logger.js';
 import type { RetryOptions } from '../../core/retry.js';
 import type { SyncConfig } from '../../config/schema.js';
 import { createPool } from '../../db/pool.js';
+import { HeapGuard } from '../../core/memory.js';
 import { readCatalog } from './catalog.js';
 import type { FixResult } from './fix.js';
 import { pairName, type DiffSide } from './sides.js';
@@ -47,6 +48,11 @@ export interface DiffOptions {
   retry?: Partial<RetryOptions>;
   /** Keep what `--fix` needs (ids and versions of each row): only then can {@link DiffRun.fix} run. */
   forFix?: boolean;
+  /**
+   * Garbage beyond which a full collection runs between batches (MB, default 32): keeps the peak
+   * memory of a long run at the level of a short one. 0 leaves it to V8.
+   */
+  heapBudgetMb?: number;
 }
 
 /** Default compared fields: titles often differ on purpose between channels, so they are opt-in. */
@@ -80,6 +86,7 @@ export class DiffRun {
     private readonly ownPool: boolean,
     private readonly config: SyncConfig,
     private readonly forFix: boolean,
+    private readonly heap: HeapGuard | null,
   ) {
     this.pair = pairName(a, b);
     this.rule = quantityRule(a, b);
@@ -101,7 +108,10 @@ export class DiffRun {
 
   /** Every difference in SKU order (kinds in {@link DIFFERENCE_KINDS} order within a SKU). */
   async *differences(): AsyncGenerator<Difference> {
-    for await (const rows of this.staging.differing(this.fields, this.rule)) for (const r of rows) yield* explode(r);
+    for await (const rows of this.staging.differing(this.fields, this.rule)) {
+      for (const r of rows) yield* explode(r);
+      this.heap?.check();
+    }
   }
 
   /** Submits the differing SKUs' current states to the pipeline (`--fix`). */
@@ -115,6 +125,7 @@ export class DiffRun {
 
   /** Drops the staging table (and closes the pool the run opened). */
   async close(): Promise<void> {
+    if (this.heap?.collections) getLogger('diff').debug({ pair: this.pair, collections: this.heap.collections }, 'full garbage collections run to bound memory');
     await this.staging.drop().catch(() => undefined);
     if (this.ownPool) await this.pool.end().catch(() => undefined);
   }
@@ -141,6 +152,8 @@ export async function runDiff(config: SyncConfig, a: DiffSide, b: DiffSide, opts
     const abort = new AbortController();
     const onOuterAbort = () => abort.abort(opts.signal?.reason);
     opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    const budget = opts.heapBudgetMb ?? 32;
+    const heap = budget > 0 ? new HeapGuard(budget) : null;
     const load = async (side: DiffSide, n: 1 | 2) => {
       let rows = 0;
       const writer = staging!.writer(n, { meta: opts.forFix ?? false });
@@ -148,6 +161,7 @@ export async function runDiff(config: SyncConfig, a: DiffSide, b: DiffSide, opts
         for await (const batch of readCatalog(side, config, { signal: abort.signal, retry: opts.retry })) {
           await writer.add(batch);
           rows += batch.length;
+          heap?.check();
           opts.onProgress?.(n === 1 ? 'a' : 'b', rows);
         }
         await writer.end();
@@ -168,7 +182,7 @@ export async function runDiff(config: SyncConfig, a: DiffSide, b: DiffSide, opts
     const summary = await staging.counts(fields, quantityRule(a, b));
     const seconds = (Date.now() - started) / 1000;
     getLogger('diff').info({ pair: pairName(a, b), seconds, readSeconds: (read - started) / 1000, summary }, 'diff compared');
-    return new DiffRun(a, b, fields, summary, seconds, staging, pool, !opts.pool, config, opts.forFix ?? false);
+    return new DiffRun(a, b, fields, summary, seconds, staging, pool, !opts.pool, config, opts.forFix ?? false, heap);
   } catch (err) {
     await staging?.drop().catch(() => undefined);
     if (!opts.pool) await pool.end().catch(() => undefined);

@@ -52,7 +52,7 @@ export class ShopifySimState {
     this.apiRng = new SeededRandom(`api:${opts.seed}`);
     this.dispatcher = new WebhookDispatcher({
       shopDomain: this.shopDomain, apiVersion: PINNED_API_VERSION, clientSecret: opts.clientSecret,
-      retryScale: opts.webhookRetryScale, timeoutMs: opts.webhookTimeoutMs, faults: () => this.faults.webhooks,
+      retryScale: opts.webhookRetryScale, timeoutMs: opts.webhookTimeoutMs, connections: opts.webhookConnections, faults: () => this.faults.webhooks,
       rng: new SeededRandom(`webhooks:${opts.seed}`), clock, log,
     });
     this.buildStore();

@@ -5,6 +5,7 @@ import type { Listable } from './model.js';
 import { WEBHOOK_RETRY_DELAYS_S, type WebhookFaults } from './options.js';
 import type { SeededRandom } from './rng.js';
 import { TOPICS } from './webhook-payloads.js';
+import { WebhookPoster } from '../http-post.js';
 
 /** A webhook subscription created through `webhookSubscriptionCreate`. */
 export interface WebhookSubscriptionRec extends Listable {
@@ -46,6 +47,8 @@ export interface DispatcherOptions {
   clientSecret: string;
   retryScale: number;
   timeoutMs: number;
+  /** Concurrent deliveries per receiver at most (more wait for a connection). */
+  connections: number;
   faults: () => WebhookFaults;
   rng: SeededRandom;
   clock: SimClock;
@@ -68,8 +71,11 @@ export class WebhookDispatcher {
   private nextDelivery = 0;
   private nextSubscription = 1_400_000_000;
   private closed = false;
+  private readonly poster: WebhookPoster;
 
-  constructor(private readonly o: DispatcherOptions) {}
+  constructor(private readonly o: DispatcherOptions) {
+    this.poster = new WebhookPoster(o.connections);
+  }
 
   /** A fresh subscription id. */
   nextSubscriptionId(): number {
@@ -127,25 +133,19 @@ export class WebhookDispatcher {
     const attempt: DeliveryAttempt = { at: new Date(this.o.clock.now()).toISOString(), status: null, error: null };
     rec.attempts.push(attempt);
     try {
-      const res = await fetch(rec.uri, {
-        method: 'POST',
-        body: rec.body,
-        signal: AbortSignal.any([AbortSignal.timeout(this.o.timeoutMs), this.abort.signal]),
-        headers: {
-          'Content-Type': 'application/json',
-          'User-Agent': 'Shopify-Captain-Hook',
-          'X-Shopify-Topic': rec.topic,
-          'X-Shopify-Hmac-Sha256': signature,
-          'X-Shopify-Shop-Domain': this.o.shopDomain,
-          'X-Shopify-API-Version': this.o.apiVersion,
-          'X-Shopify-Webhook-Id': rec.webhookId,
-          'X-Shopify-Event-Id': rec.eventId,
-          'X-Shopify-Triggered-At': rec.triggeredAt,
-        },
-      });
-      attempt.status = res.status;
-      await res.arrayBuffer().catch(() => undefined);
-      if (res.status >= 200 && res.status < 300) {
+      const status = await this.poster.post(rec.uri, rec.body, {
+        'Content-Type': 'application/json',
+        'User-Agent': 'Shopify-Captain-Hook',
+        'X-Shopify-Topic': rec.topic,
+        'X-Shopify-Hmac-Sha256': signature,
+        'X-Shopify-Shop-Domain': this.o.shopDomain,
+        'X-Shopify-API-Version': this.o.apiVersion,
+        'X-Shopify-Webhook-Id': rec.webhookId,
+        'X-Shopify-Event-Id': rec.eventId,
+        'X-Shopify-Triggered-At': rec.triggeredAt,
+      }, { timeoutMs: this.o.timeoutMs, signal: this.abort.signal });
+      attempt.status = status;
+      if (status >= 200 && status < 300) {
         rec.state = 'delivered';
         return;
       }
@@ -184,5 +184,6 @@ export class WebhookDispatcher {
     this.timers.clear();
     this.abort.abort();
     await Promise.allSettled([...this.inflight]);
+    this.poster.close();
   }
 }

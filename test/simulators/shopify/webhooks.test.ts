@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { ShopifySimulator } from '../../../src/simulators/shopify/index.js';
 import { control, firstItem, gql, startReceiver, startSim, subscribe } from './helpers.js';
 
@@ -101,5 +103,32 @@ describe('Shopify simulator: webhooks', () => {
     assert.deepEqual(list.body.data.webhookSubscriptions.nodes, [{ id, topic: 'ORDERS_CANCELLED', uri: 'https://example.test/hooks' }]);
     const del = await gql(sim, 'mutation($id: ID!) { webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId userErrors { message } } }', { id });
     assert.equal(del.body.data.webhookSubscriptionDelete.deletedWebhookSubscriptionId, id);
+  });
+
+  it('delivers a burst through a bounded number of connections per receiver, and every delivery arrives', async () => {
+    sim = await startSim({ webhookConnections: 4 });
+    let open = 0;
+    let most = 0;
+    let done = 0;
+    const server = createServer((req, res) => {
+      open++;
+      most = Math.max(most, open);
+      req.resume();
+      req.on('end', () => setTimeout(() => { open--; done++; res.end('ok'); }, 20));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      await subscribe(sim, 'INVENTORY_LEVELS_UPDATE', `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks`);
+      const skus = sim.store.variants.slice(0, 40).map((v) => v.sku!);
+      for (const sku of skus) await control(sim, 'POST', '/inventory/adjust', { sku, delta: 1 });
+      await sim.webhooksIdle();
+      assert.equal(done, skus.length);
+      assert.ok(most <= 4, `${most} deliveries were in flight at once`);
+      assert.ok(most > 1, 'deliveries ran concurrently');
+    } finally {
+      await sim.close();
+      sim = undefined;
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
