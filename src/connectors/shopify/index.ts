@@ -83,7 +83,7 @@ export function createShopifyConnector(instance: string, cfg: ShopifyInstanceCon
   });
   const location = new ManagedLocation(client, cfg.locationId);
   const items = new InventoryItemDirectory(client);
-  const poller = new ShopifyPoller({ instance, client, location, skuRule, overlapMs: opts.pollOverlapMs });
+  const poller = new ShopifyPoller({ instance, client, location, skuRule, overlapMs: opts.pollOverlapMs, items });
   const ctx = { instance, shop: cfg.shop, clientSecret: cfg.clientSecret, location, items, skuRule };
   return {
     source: new ShopifySource(instance, (req) => parseShopifyWebhook(ctx, req), poller),

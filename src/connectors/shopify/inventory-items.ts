@@ -22,7 +22,7 @@ interface OwnerData {
 export class InventoryItemDirectory {
   private readonly cache = new Map<string, { owner: ItemOwner | null; at: number }>();
 
-  constructor(private readonly client: ShopifyClient, private readonly capacity = 10_000, private readonly ttlMs = 10 * 60_000) {}
+  constructor(private readonly client: ShopifyClient, private readonly capacity = 50_000, private readonly ttlMs = 10 * 60_000) {}
 
   /** The owner of `inventoryItemId` (GID), or null when Shopify does not know the item. */
   async owner(inventoryItemId: string, signal?: AbortSignal): Promise<ItemOwner | null> {

@@ -13,6 +13,7 @@ import type { NewRawEvent, PollCheckpoint, PollPage, RawInventory, RawProduct } 
 import type { ShopifyClient } from './client.js';
 import { loadDocument } from './documents.js';
 import type { ManagedLocation } from './locations.js';
+import type { InventoryItemDirectory } from './inventory-items.js';
 import {
   inventoryLevelGid, inventoryPayload, lineFromGraphQL, orderPayload, productPayload, stateKey, utcSeconds, variantFromGraphQL,
   type RawLine,
@@ -33,6 +34,8 @@ export interface PollerOptions {
   variantsPerProduct?: number;
   /** Lines read with each order (more are paged per order). */
   linesPerOrder?: number;
+  /** Learns who owns each inventory item polled, sparing `inventory_levels/update` deliveries an API lookup. */
+  items?: Pick<InventoryItemDirectory, 'remember'>;
 }
 
 /** A polled variant with its level at the managed location. */
@@ -148,7 +151,10 @@ export class ShopifyPoller {
         cursor = more.product.variants.pageInfo.hasNextPage ? more.product.variants.pageInfo.endCursor : null;
       }
       updatedAts.push(utcSeconds(p.updatedAt));
-      events.push(...productEvents('poll', this.o.instance, this.o.skuRule, locationId, p, variants));
+      const polled = productEvents('poll', this.o.instance, this.o.skuRule, locationId, p, variants);
+      const product = polled[0]!.payload as RawProduct;
+      for (const v of product.variants) if (v.inventoryItemId) this.o.items?.remember(v.inventoryItemId, { inventoryItemId: v.inventoryItemId, sku: v.sku, variantId: v.id, productId: product.productId });
+      events.push(...polled);
     }
     return { events, updatedAts, hasNextPage: d.products.pageInfo.hasNextPage, endCursor: d.products.pageInfo.endCursor };
   }

@@ -6,6 +6,7 @@ import { sourceKey } from '../../core/model.js';
 import type { NewRawEvent, SourceConnector, WebhookRequest } from '../../connectors/types.js';
 import { WebhookRejectedError } from '../../connectors/webhook-errors.js';
 import type { EventStore } from './event-store.js';
+import { GroupCommit } from './group-commit.js';
 
 /** The HTTP answer of the intake to one delivery. */
 export interface IntakeResponse {
@@ -16,17 +17,22 @@ export interface IntakeResponse {
 /**
  * The webhook intake: finds the instance, lets its connector verify the signature on the raw
  * body (constant time, before parsing) and parse it, stores the events once, and only then
- * acknowledges. A rejected delivery stores nothing and is counted with its reason.
+ * acknowledges (deliveries arriving together share one statement: group commit). A rejected
+ * delivery stores nothing and is counted with its reason.
  */
 export class WebhookIntake {
   private readonly log = getLogger('intake');
+  /** Deliveries arriving while a store runs are stored together by the next statement. */
+  private readonly group: GroupCommit;
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly store: EventStore,
+    store: EventStore,
     private readonly sources: Map<string, SourceConnector>,
     private readonly instrumentation: SyncEventBus = bus,
-  ) {}
+  ) {
+    this.group = new GroupCommit(store);
+  }
 
   /** Handles one delivery to `/webhooks/<platform>/<instance>`. */
   async handle(platform: string, instance: string, req: WebhookRequest): Promise<IntakeResponse> {
@@ -53,7 +59,7 @@ export class WebhookIntake {
       return { status: 200, body: { ok: true, ignored: outcome.reason } };
     }
     const evs = await enrichDeletions(this.pool, outcome.events);
-    const r = await this.store.store(evs);
+    const r = await this.group.add(evs);
     const dup = r.stored.length === 0 && evs.length > 0;
     this.instrumentation.emit('webhook.received', { platform, instance, outcome: dup ? 'duplicate' : 'accepted', seconds: seconds() });
     return { status: 200, body: { ok: true, stored: r.stored.length, duplicates: r.duplicates } };

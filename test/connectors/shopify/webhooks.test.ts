@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import type { RawInventory, RawOrder, RawProduct, WebhookRequest } from '../../../src/connectors/types.js';
 import { WebhookRejectedError } from '../../../src/connectors/webhook-errors.js';
 import { payloadChecksum } from '../../../src/core/ids.js';
+import { createShopifyConnector } from '../../../src/connectors/shopify/index.js';
 import { control, eventually, pollAll, startReceiver, startRig, variantOf, type Receiver, type Rig } from './helpers.js';
 
 const sign = (secret: string, body: Buffer) => createHmac('sha256', secret).update(body).digest('base64');
@@ -104,6 +105,17 @@ describe('Shopify webhooks (verifyAndParse)', function () {
     assert.deepEqual(inv.refs, { id: v.variantId, productId: v.productId, inventoryItemId: v.inventoryItemId, locationId: v.locationId });
     const polled = (await pollAll(rig.conn)).events.find((x) => x.entityRef === e!.entityRef)!;
     assert.equal(payloadChecksum(polled.payload), payloadChecksum(inv));
+  });
+
+  it('needs no API lookup for the level of an item a poll has seen', async () => {
+    const fresh = createShopifyConnector('main', rig.cfg, { events: rig.bus });
+    await pollAll(fresh);
+    const v = variantOf(rig.sim, 7);
+    const ds = await deliveriesOf('inventory_levels/update', () => control(rig.sim, 'POST', '/inventory/set', { sku: v.sku, locationId: v.locationId, quantity: 12 }));
+    const before = apiCalls;
+    const out = await fresh.source.verifyAndParse(ds.at(-1)!);
+    assert.equal(apiCalls - before, 0, 'the owner came from the poll');
+    assert.equal(out.kind === 'events' ? (out.events[0]!.payload as RawInventory).sku : null, v.sku);
   });
 
   it('ignores a level of a location it does not manage', async () => {
