@@ -49,7 +49,7 @@ export interface DiffOptions {
   /** Keep what `--fix` needs (ids and versions of each row): only then can {@link DiffRun.fix} run. */
   forFix?: boolean;
   /**
-   * Garbage beyond which a full collection runs between batches (MB, default 32): keeps the peak
+   * Garbage beyond which a full collection runs between batches (MB, default 16): keeps the peak
    * memory of a long run at the level of a short one. 0 leaves it to V8.
    */
   heapBudgetMb?: number;
@@ -152,7 +152,7 @@ export async function runDiff(config: SyncConfig, a: DiffSide, b: DiffSide, opts
     const abort = new AbortController();
     const onOuterAbort = () => abort.abort(opts.signal?.reason);
     opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
-    const budget = opts.heapBudgetMb ?? 32;
+    const budget = opts.heapBudgetMb ?? 16;
     const heap = budget > 0 ? new HeapGuard(budget) : null;
     const load = async (side: DiffSide, n: 1 | 2) => {
       let rows = 0;
