@@ -65,6 +65,9 @@ plugin.discovery=only_scan
 offset.flush.interval.ms=1000
 # Kafka 4 producers linger 5 ms by default: that is CDC latency for nothing
 producer.linger.ms=0
+# connectors may tune their own clients (syncctl sets producer.override.batch.size for bulk
+# throughput); All is Connect's default since 3.0, stated here so that it stays so
+connector.client.config.override.policy=All
 PROPS
   cat > "$HOME_DIR/log4j2.properties" <<'PROPS'
 status = warn

@@ -81,6 +81,28 @@ export const erpSchema = z.strictObject({
   snapshotMode: z.enum(['initial', 'no_data', 'when_needed', 'never', 'always', 'initial_only']).default('initial'),
   /** Debezium poll interval (sets CDC latency). */
   pollIntervalMs: z.number().int().min(1).default(25),
+  /**
+   * Debezium `max.batch.size`: most change events Connect takes per poll. Only a backlog (a bulk
+   * transaction) fills a batch; a single change is handed over at once, so this does not add latency.
+   */
+  maxBatchSize: z.number().int().min(1).default(8192),
+  /** Debezium `max.queue.size`: change events buffered between the WAL reader and Connect (more than maxBatchSize). */
+  maxQueueSize: z.number().int().min(2).default(32768),
+  /**
+   * `batch.size` (bytes) of the connector's Kafka producer (`producer.override.batch.size`; the
+   * worker must allow client overrides, which Connect does by default). The worker sets
+   * `linger.ms=0`, so a lone change is still sent at once; only a backlog makes larger, fewer
+   * produce requests. 0 keeps the worker's (16 KiB). Keep it below the broker's `message.max.bytes`.
+   */
+  producerBatchBytes: z.number().int().min(0).max(1_000_000).default(524_288),
+  /** Largest fetch of syncctl's CDC consumer per partition (bytes): the most one batch from Kafka holds. */
+  fetchMaxBytesPerPartition: z.number().int().min(65_536).default(8 * 2 ** 20),
+  /**
+   * Most rows per EventStore statement in the CDC source: a larger batch from Kafka is stored in
+   * chunks, the next chunk being prepared while the previous one is written, so the relay can
+   * publish the first rows of a bulk change while the rest is still being stored.
+   */
+  storeChunkSize: z.number().int().min(1).default(2000),
   /** Name of the Debezium connector in Kafka Connect. */
   connectorName: z.string().regex(/^[A-Za-z0-9._-]+$/).default('syncctl-erp'),
   /** Kafka Connect REST URL; defaults to the local stack's (`http://127.0.0.1:<stack.connect.port>`). */
@@ -98,7 +120,7 @@ export const erpSchema = z.strictObject({
       orderLines: z.string().default('public.sales_order_lines'),
     })
     .prefault({}),
-});
+}).refine((e) => e.maxQueueSize > e.maxBatchSize, { message: 'maxQueueSize must be larger than maxBatchSize (Debezium refuses the connector otherwise)', path: ['maxQueueSize'] });
 
 /** Kafka topics and client. */
 export const kafkaSchema = z.strictObject({

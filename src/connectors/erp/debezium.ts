@@ -49,6 +49,22 @@ export function capturedTables(erp: ErpConfig, opts: DebeziumOptions = {}): stri
 /** The Debezium topic of one captured table: `<topic prefix>.<schema>.<table>`. */
 export const debeziumTopic = (erp: ErpConfig, table: string): string => `${erp.topicPrefix}.${qualify(table)}`;
 
+/**
+ * Topics Debezium writes besides the table topics: `__debezium-heartbeat.<prefix>` (Kafka
+ * heartbeats) and what the heartbeat action writes to: `<prefix>.message` (logical decoding
+ * messages) or the heartbeat table's topic. Creating them
+ * beforehand matters for latency: left to the broker's auto-creation, the first heartbeat makes
+ * Connect's producer wait for the new topic's metadata, and every change behind it waits too
+ * (measured: a ~240 ms stall of all changes, 10 s after the task starts).
+ */
+export function debeziumAuxTopics(erp: ErpConfig, opts: DebeziumOptions = {}): string[] {
+  const heartbeatMs = opts.heartbeatIntervalMs ?? erp.heartbeatIntervalMs;
+  if (heartbeatMs <= 0) return [];
+  const action = opts.heartbeatAction ?? erp.heartbeatAction;
+  const written = action === 'message' ? [`${erp.topicPrefix}.message`] : action === 'table' ? [debeziumTopic(erp, opts.heartbeatTable ?? DEFAULT_HEARTBEAT_TABLE)] : [];
+  return [`__debezium-heartbeat.${erp.topicPrefix}`, ...written];
+}
+
 /** Prefix of the logical decoding messages the heartbeat emits (consumers drop them). */
 export const HEARTBEAT_MESSAGE_PREFIX = 'syncctl-heartbeat';
 
@@ -80,10 +96,15 @@ export function buildDebeziumConfig(erp: ErpConfig, opts: DebeziumOptions = {}):
     'table.include.list': capturedTables(erp, opts).join(','),
     'snapshot.mode': erp.snapshotMode,
     'poll.interval.ms': String(erp.pollIntervalMs),
+    // Bulk throughput (a large transaction): more events per poll and larger produce requests.
+    // Neither delays a lone change (Connect takes what is queued; the worker's linger.ms is 0).
+    'max.batch.size': String(erp.maxBatchSize),
+    'max.queue.size': String(erp.maxQueueSize),
     'decimal.handling.mode': 'string',
     'tombstones.on.delete': 'true',
     'heartbeat.interval.ms': String(heartbeatMs),
   };
+  if (erp.producerBatchBytes > 0) config['producer.override.batch.size'] = String(erp.producerBatchBytes);
   if (heartbeatActionOf(opts) === 'message') {
     // non-transactional: written to WAL at once, decoded even though no table changed
     config['heartbeat.action.query'] = `SELECT pg_logical_emit_message(false, '${HEARTBEAT_MESSAGE_PREFIX}', now()::text)`;

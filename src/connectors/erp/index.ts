@@ -18,7 +18,7 @@ import { ErpCdcSupervisor, type ErpCdcSupervisorOptions } from './supervisor.js'
 export { ErpCdcSource, WRITER_ORIGIN_PREFIX, APPLIED_WRITES_TABLE, type ErpSourceStats, type DebeziumEnvelope } from './source.js';
 export { ErpSink, ORDER_LINES_TABLE, type EchoSuppression } from './sink.js';
 export { ErpCdcSupervisor, type SupervisionRound } from './supervisor.js';
-export { DebeziumConnector, debeziumTopic, capturedTables, buildDebeziumConfig } from './debezium.js';
+export { DebeziumConnector, debeziumTopic, debeziumAuxTopics, capturedTables, buildDebeziumConfig } from './debezium.js';
 
 const log = getLogger('erp');
 
@@ -74,6 +74,7 @@ export function createErpConnector(cfg: SyncConfig, deps: ErpConnectorDeps): Erp
     groupId: `${deps.groupPrefix}.erp-cdc`,
     skuRule: cfg.identity.sku,
     events: bus,
+    debezium: { heartbeatIntervalMs: erp.heartbeatIntervalMs, heartbeatAction: erp.heartbeatAction, ...deps.debezium },
     ...deps.sourceOptions,
     ...(deps.sink?.originPrefix ? { writerOriginPrefix: deps.sink.originPrefix } : {}),
   });

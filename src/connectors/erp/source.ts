@@ -16,7 +16,7 @@ import type { EventStore } from '../../pipeline/intake/event-store.js';
 import type { DecodedBatch, KafkaBus } from '../../pipeline/kafka/bus.js';
 import { lsnVersion } from '../../core/versions.js';
 import type { NewRawEvent, RawInventory, RawProduct, RawProductDeleted } from '../types.js';
-import { debeziumTopic, HEARTBEAT_MESSAGE_PREFIX } from './debezium.js';
+import { debeziumAuxTopics, debeziumTopic, HEARTBEAT_MESSAGE_PREFIX, type DebeziumOptions } from './debezium.js';
 
 const log = getLogger('erp-source');
 
@@ -78,9 +78,22 @@ export interface ErpCdcSourceOptions {
    */
   txidEchoCheck?: boolean;
   events?: SyncEventBus;
+  /** The connector's heartbeat settings when they differ from `erp` (which aux topics to create). */
+  debezium?: Pick<DebeziumOptions, 'heartbeatIntervalMs' | 'heartbeatAction' | 'heartbeatTable'>;
 }
 
 type TableRole = 'products' | 'stock' | 'orders' | 'orderLines';
+
+/** One consumed Debezium record, as {@link ErpCdcSource.handle} takes it. */
+type SourceRecord = { topic: string; offset: string; value: unknown; malformed?: boolean; raw?: Buffer | null };
+
+/** A chunk of records turned into what is to be stored. */
+interface Prepared {
+  events: NewRawEvent[];
+  dead: NewDeadLetter[];
+  echoes: number;
+  skipped: number;
+}
 
 interface Pending {
   env: DebeziumEnvelope;
@@ -140,17 +153,22 @@ export class ErpCdcSource {
     return [...new Set([...this.roles.keys()].map((t) => debeziumTopic(this.opts.erp, t)))];
   }
 
-  /** Creates missing Debezium topics (as the broker would on Debezium's first record) and starts consuming. */
+  /**
+   * Creates missing Debezium topics (as the broker would on Debezium's first record, but without
+   * stalling Connect's producer meanwhile: see debeziumAuxTopics) and starts consuming.
+   */
   async start(): Promise<void> {
     if (this.consumer) return;
     const admin = await this.opts.kafka.getAdmin();
     const existing = new Set(await admin.listTopics());
-    const missing = this.topics().filter((t) => !existing.has(t));
+    const missing = [...this.topics(), ...debeziumAuxTopics(this.opts.erp, this.opts.debezium)].filter((t) => !existing.has(t));
     // One partition, like the broker's auto-creation: per-key order is what Debezium relies on.
     if (missing.length) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 1 })), waitForLeaders: true }).catch(() => undefined);
-    // Larger fetches than kafkajs' 1 MB per partition: a bulk change becomes fewer, larger store transactions.
+    // Larger fetches than kafkajs' 1 MB per partition: a bulk change becomes fewer round trips
+    // (handle() stores a large batch in pipelined chunks of storeChunkSize).
+    const perPartition = this.opts.erp.fetchMaxBytesPerPartition;
     this.consumer = await this.opts.kafka.consume(
-      { groupId: this.opts.groupId, topics: this.topics(), fromBeginning: true, config: { maxBytesPerPartition: 8 * 2 ** 20, maxBytes: 16 * 2 ** 20 } },
+      { groupId: this.opts.groupId, topics: this.topics(), fromBeginning: true, config: { maxBytesPerPartition: perPartition, maxBytes: 2 * perPartition } },
       (b) => this.onBatch(b),
     );
     log.info({ group: this.opts.groupId, topics: this.topics() }, 'ERP CDC source started');
@@ -177,8 +195,36 @@ export class ErpCdcSource {
   /**
    * Turns one batch of Debezium records into raw events and dead letters and stores them.
    * Exposed for tests and the benchmark; the consumer calls it per partition batch.
+   *
+   * A batch larger than `storeChunkSize` is stored in chunks, in order: chunk n+1 is decoded
+   * (and its ERP reads made) while chunk n is being written, and each chunk's commit wakes the
+   * relay, so a bulk change reaches the raw topic while the rest of it is still being stored.
+   * A failure rejects the whole batch (not committed, consumed again; the store dedupes by LSN).
    */
-  async handle(records: Array<{ topic: string; offset: string; value: unknown; malformed?: boolean; raw?: Buffer | null }>): Promise<{ events: NewRawEvent[]; stored: number }> {
+  async handle(records: SourceRecord[]): Promise<{ events: NewRawEvent[]; stored: number }> {
+    const size = Math.max(1, this.opts.erp.storeChunkSize ?? records.length);
+    if (records.length <= size) return this.commit(await this.prepare(records));
+    const events: NewRawEvent[] = [];
+    let stored = 0;
+    let inFlight: Promise<{ events: NewRawEvent[]; stored: number }> | undefined;
+    try {
+      for (let i = 0; i < records.length; i += size) {
+        const prepared = await this.prepare(records.slice(i, i + size));
+        if (inFlight) stored += (await inFlight).stored;
+        inFlight = this.commit(prepared);
+        inFlight.catch(() => undefined); // awaited below; a rejection meanwhile is not "unhandled"
+        events.push(...prepared.events);
+      }
+      stored += (await inFlight!).stored;
+    } catch (err) {
+      await inFlight?.catch(() => undefined); // never leave a write running behind a failed batch
+      throw err;
+    }
+    return { events, stored };
+  }
+
+  /** Decodes records into raw events and dead letters (reads stock and writer xids from the ERP); stores nothing. */
+  private async prepare(records: SourceRecord[]): Promise<Prepared> {
     const pending: Pending[] = [];
     const dead: NewDeadLetter[] = [];
     let echoes = 0;
@@ -284,14 +330,19 @@ export class ErpCdcSource {
       events.push({ ...base, payload });
     }
 
-    const res = events.length ? await this.opts.store.store(events) : { stored: [], duplicates: 0, unchanged: 0 };
-    if (dead.length) await this.storeDeadLetters(dead);
+    return { events, dead, echoes, skipped };
+  }
+
+  /** Stores one prepared chunk (events, then dead letters) and counts it. */
+  private async commit(p: Prepared): Promise<{ events: NewRawEvent[]; stored: number }> {
+    const res = p.events.length ? await this.opts.store.store(p.events) : { stored: [], duplicates: 0, unchanged: 0 };
+    if (p.dead.length) await this.storeDeadLetters(p.dead);
     this.stats.stored += res.stored.length;
     this.stats.duplicates += res.duplicates + res.unchanged;
-    this.stats.echoes += echoes;
-    this.stats.skipped += skipped;
-    this.stats.deadLettered += dead.length;
-    return { events, stored: res.stored.length };
+    this.stats.echoes += p.echoes;
+    this.stats.skipped += p.skipped;
+    this.stats.deadLettered += p.dead.length;
+    return { events: p.events, stored: res.stored.length };
   }
 
   /** Available per SKU (sum over warehouses of on_hand − reserved) and the WAL position of the read. */

@@ -5,7 +5,10 @@ import type { RawEvent } from '../../core/model.js';
 import type { NewRawEvent } from '../../connectors/types.js';
 import { events as bus, type SyncEventBus } from '../../core/events.js';
 
-/** The channel the outbox relay LISTENs on; intake NOTIFYs it after each commit. */
+/**
+ * The channel the outbox relay LISTENs on; intake NOTIFYs it after each commit (a NOTIFY inside the
+ * storing transaction would make concurrent commits queue on PostgreSQL's notification lock).
+ */
 export const OUTBOX_CHANNEL = 'syncctl_outbox';
 
 /** What storing a batch did. */
@@ -71,7 +74,16 @@ export class EventStore {
     if (stored.length) wakeAfterCommit(this.pool, OUTBOX_CHANNEL);
     const unchanged = known.size;
     const duplicates = full.length - unchanged - stored.length;
-    for (const e of stored) this.instrumentation.emit('events.ingested', { source: `${e.platform}:${e.instance}`, origin: e.origin, eventType: e.eventType, count: 1 });
+    // one emit per (source, origin, type) with its count: a bulk change is thousands of events
+    const counts = new Map<string, { source: string; origin: string; eventType: string; count: number }>();
+    for (const e of stored) {
+      const source = `${e.platform}:${e.instance}`;
+      const k = `${source}\u0000${e.origin}\u0000${e.eventType}`;
+      const c = counts.get(k);
+      if (c) c.count++;
+      else counts.set(k, { source, origin: e.origin, eventType: e.eventType, count: 1 });
+    }
+    for (const c of counts.values()) this.instrumentation.emit('events.ingested', c);
     return { stored, duplicates, unchanged };
   }
 }

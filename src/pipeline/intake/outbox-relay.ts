@@ -13,6 +13,22 @@ function isoUtc(ts: string): string {
   return `to_char(${ts} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
+/** One event as the relay reads it from the outbox. */
+interface RelayRow {
+  platform: RawEvent['platform'];
+  instance: string;
+  event_id: string;
+  key: string;
+  ts: string;
+  value: string;
+}
+
+/** Outbox entries claimed by an open transaction, with their events. */
+interface Round {
+  client: pg.PoolClient;
+  rows: RelayRow[];
+}
+
 /** Settings of the relay. */
 export interface OutboxRelayOptions {
   /** Rows published per round. */
@@ -54,13 +70,46 @@ export class OutboxRelay {
 
   /** Publishes everything pending once (used by tests and by drain). Returns rows published. */
   async relayOnce(): Promise<number> {
+    const round = await this.claim();
+    if (!round) return 0;
+    return this.finish(round);
+  }
+
+  /**
+   * Relays rounds until one is not full, pipelined: while round n is being published, round n+1
+   * is claimed (its own transaction; SKIP LOCKED passes over round n's rows, so it takes the next
+   * ones). Round n+1 is published only after round n is published and committed, so the
+   * publication order stays the outbox order; when round n fails, round n+1 is rolled back too
+   * and both are relayed again later, in order. Returns rows published.
+   */
+  private async relayRounds(): Promise<number> {
+    let total = 0;
+    let cur = await this.claim();
+    while (cur) {
+      const next: Promise<Round | undefined> = cur.rows.length >= this.opts.batchSize && this.running ? this.claim() : Promise.resolve(undefined);
+      next.catch(() => undefined); // awaited below; a rejection meanwhile is not "unhandled"
+      try {
+        total += await this.finish(cur);
+      } catch (err) {
+        const claimed = await next.catch(() => undefined);
+        if (claimed) await this.abort(claimed);
+        throw err;
+      }
+      cur = await next;
+    }
+    return total;
+  }
+
+  /**
+   * Claims the oldest entries in a transaction left open (another relay skips them), takes them
+   * out of the outbox, and reads their events, already as the raw topic's JSON (PostgreSQL renders
+   * it: no parse and re-serialise here). Undefined (and nothing left open) when the outbox is empty.
+   */
+  private async claim(): Promise<Round | undefined> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      // Claim the oldest entries (another relay skips them), take them out of the outbox, and read
-      // their events, already as the raw topic's JSON (PostgreSQL renders it: no parse and
-      // re-serialise here); a failure to publish rolls the deletion back.
-      const r = await client.query<{ platform: RawEvent['platform']; instance: string; event_id: string; key: string; ts: string; value: string }>(
+      const r = await client.query<RelayRow>(
         `with claimed as (
            delete from outbox where seq in (select seq from outbox order by seq limit $1 for update skip locked)
            returning seq, event_id
@@ -78,10 +127,22 @@ export class OutboxRelay {
       );
       if (r.rowCount === 0) {
         await client.query('COMMIT');
-        return 0;
+        client.release();
+        return undefined;
       }
-      const byTopic = new Map<string, typeof r.rows>();
-      for (const e of r.rows) {
+      return { client, rows: r.rows };
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+      throw err;
+    }
+  }
+
+  /** Publishes a claimed round and commits the removal of its entries; a failure to publish rolls it back. */
+  private async finish({ client, rows }: Round): Promise<number> {
+    try {
+      const byTopic = new Map<string, RelayRow[]>();
+      for (const e of rows) {
         const topic = this.topics.raw[e.platform];
         let list = byTopic.get(topic);
         if (!list) byTopic.set(topic, (list = []));
@@ -95,12 +156,22 @@ export class OutboxRelay {
         );
         this.instrumentation.emit('events.published', { platform: list[0]!.platform, count: list.length });
       }
-      const evs = r.rows;
       await client.query('COMMIT');
-      return evs.length;
+      return rows.length;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Gives a claimed round back (its entries stay in the outbox). */
+  private async abort({ client }: Round): Promise<void> {
+    try {
+      await client.query('ROLLBACK');
+    } catch {
+      // the connection failed: its transaction is gone with it
     } finally {
       client.release();
     }
@@ -139,9 +210,8 @@ export class OutboxRelay {
     while (this.running) {
       try {
         this.dirty = false;
-        const n = await this.relayOnce();
+        await this.relayRounds(); // until a round is not full: nothing more waiting
         failures = 0;
-        if (n >= this.opts.batchSize) continue; // more waiting
       } catch (err) {
         failures++;
         const delay = Math.min(30_000, 200 * 2 ** Math.min(failures, 8));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { erpSchema, type ErpConfig } from '../../../src/config/schema.js';
 import { PermanentError, ServiceUnavailableError } from '../../../src/core/errors.js';
-import { DebeziumConnector, buildDebeziumConfig, debeziumTopic } from '../../../src/connectors/erp/debezium.js';
+import { DebeziumConnector, buildDebeziumConfig, debeziumAuxTopics, debeziumTopic } from '../../../src/connectors/erp/debezium.js';
 import { basePrice, erpSku, initErp } from '../../../src/simulators/erp/index.js';
 import { CONNECT_URL, TopicReader, connectUp, dbUrl, deleteTopics, dropDatabase, sql, uniqueName, type DebeziumRecord } from './helpers.js';
 
@@ -176,6 +176,22 @@ describe('DebeziumConnector (real Kafka Connect + Debezium + PostgreSQL)', funct
     assert.equal(cfg['publication.name'], id);
     assert.equal(cfg['publication.autocreate.mode'], 'filtered');
     assert.match(cfg['heartbeat.action.query']!, /pg_logical_emit_message/);
+  });
+
+  it('the config tunes bulk throughput (batch, queue, producer batch) without adding latency', () => {
+    const cfg = buildDebeziumConfig(erp);
+    assert.equal(cfg['max.batch.size'], String(erp.maxBatchSize));
+    assert.equal(cfg['max.queue.size'], String(erp.maxQueueSize));
+    assert.equal(cfg['producer.override.batch.size'], String(erp.producerBatchBytes));
+    assert.equal(cfg['poll.interval.ms'], String(erp.pollIntervalMs));
+    assert.equal(buildDebeziumConfig({ ...erp, producerBatchBytes: 0 })['producer.override.batch.size'], undefined);
+    assert.throws(() => erpSchema.parse({ databaseUrl: url, maxBatchSize: 4096, maxQueueSize: 4096 }), /maxQueueSize/);
+  });
+
+  it('names the heartbeat topics Debezium writes (created beforehand by the source)', () => {
+    assert.deepEqual(debeziumAuxTopics(erp), [`__debezium-heartbeat.${id}`, `${id}.message`]);
+    assert.deepEqual(debeziumAuxTopics(erp, { heartbeatAction: 'table' }), [`__debezium-heartbeat.${id}`, `${id}.public.syncctl_heartbeat`]);
+    assert.deepEqual(debeziumAuxTopics(erp, { heartbeatIntervalMs: 0 }), []);
   });
 
   it('remove deletes the connector, then drops its replication slot and publication', async () => {

@@ -120,4 +120,28 @@ describe('ErpCdcSource (real Kafka Connect + Debezium + PostgreSQL)', function (
     assert.equal(r.stored, 0);
     assert.equal((await f.events(sku)).filter((x) => x.dedupe_key === ev.dedupe_key).length, 1);
   });
+
+  it('stores a batch larger than storeChunkSize in chunks, in the batch\'s order, and a replay of it stores nothing', async () => {
+    const n = 2 * f.iso.config.sources.erp!.storeChunkSize + 500; // three chunks, the last one partial
+    const records = Array.from({ length: n }, (_, i) => ({
+      topic: 't',
+      offset: String(i),
+      value: {
+        before: null,
+        after: { sku: `SKU-CHUNK-${i}`, name: 'chunked', price: '1.00', active: true },
+        op: 'c',
+        source: { ts_ms: Date.now(), schema: 'public', table: 'items', lsn: 9_000_000_000 + i, txId: 2, origin: null },
+      },
+    }));
+    const first = await f.conn.source.handle(records);
+    assert.equal(first.stored, n);
+    assert.equal(first.events.length, n);
+    // the relay publishes by outbox sequence: the chunks were written one after the other, in order
+    const queued = await f.iso.pool.query<{ sku: string }>("select s.sku from outbox o join source_events s using (event_id) where s.sku like 'SKU-CHUNK-%' order by o.seq");
+    assert.deepEqual(queued.rows.map((x) => x.sku), records.map((r) => r.value.after.sku));
+    const replay = await f.conn.source.handle(records);
+    assert.equal(replay.stored, 0);
+    const count = await f.iso.pool.query<{ n: string }>("select count(*)::text as n from source_events where sku like 'SKU-CHUNK-%'");
+    assert.equal(Number(count.rows[0]!.n), n);
+  });
 });
