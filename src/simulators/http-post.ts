@@ -11,6 +11,7 @@ import https from 'node:https';
 /** Posts webhook bodies to receivers. */
 export class WebhookPoster {
   private readonly agents: { http: http.Agent; https: https.Agent };
+  private readonly inflight = new Set<http.ClientRequest>();
 
   /** `connections`: at most this many concurrent deliveries per receiver (host and port). */
   constructor(connections: number) {
@@ -22,9 +23,9 @@ export class WebhookPoster {
 
   /**
    * POSTs `body`; resolves with the HTTP status once the response is read, rejects on a network
-   * error, on `signal`, or when the receiver stays silent for `timeoutMs` once connected.
+   * error, on {@link close}, or when the receiver stays silent for `timeoutMs` once connected.
    */
-  post(url: string, body: string, headers: Record<string, string>, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<number> {
+  post(url: string, body: string, headers: Record<string, string>, opts: { timeoutMs: number }): Promise<number> {
     const u = new URL(url);
     const secure = u.protocol === 'https:';
     return new Promise<number>((resolve, reject) => {
@@ -32,7 +33,6 @@ export class WebhookPoster {
         method: 'POST',
         agent: secure ? this.agents.https : this.agents.http,
         headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) },
-        signal: opts.signal,
       }, (res) => {
         res.on('data', () => undefined);
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -40,12 +40,16 @@ export class WebhookPoster {
       });
       req.on('socket', () => req.setTimeout(opts.timeoutMs, () => req.destroy(new Error(`timed out after ${opts.timeoutMs} ms`))));
       req.on('error', reject);
+      req.on('close', () => this.inflight.delete(req));
+      this.inflight.add(req);
       req.end(body);
     });
   }
 
-  /** Closes idle connections (deliveries in flight finish or fail on their own). */
+  /** Aborts the deliveries in flight and closes every connection. */
   close(): void {
+    for (const req of this.inflight) req.destroy(new Error('the simulator is closing'));
+    this.inflight.clear();
     this.agents.http.destroy();
     this.agents.https.destroy();
   }

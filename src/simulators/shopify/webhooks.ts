@@ -67,7 +67,6 @@ export class WebhookDispatcher {
   readonly deliveries: DeliveryRecord[] = [];
   private timers = new Set<NodeJS.Timeout>();
   private inflight = new Set<Promise<void>>();
-  private readonly abort = new AbortController();
   private nextDelivery = 0;
   private nextSubscription = 1_400_000_000;
   private closed = false;
@@ -143,7 +142,7 @@ export class WebhookDispatcher {
         'X-Shopify-Webhook-Id': rec.webhookId,
         'X-Shopify-Event-Id': rec.eventId,
         'X-Shopify-Triggered-At': rec.triggeredAt,
-      }, { timeoutMs: this.o.timeoutMs, signal: this.abort.signal });
+      }, { timeoutMs: this.o.timeoutMs });
       attempt.status = status;
       if (status >= 200 && status < 300) {
         rec.state = 'delivered';
@@ -182,8 +181,7 @@ export class WebhookDispatcher {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    this.abort.abort();
-    await Promise.allSettled([...this.inflight]);
     this.poster.close();
+    await Promise.allSettled([...this.inflight]);
   }
 }
