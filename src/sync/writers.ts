@@ -9,6 +9,7 @@ import type { KafkaBus } from '../pipeline/kafka/bus.js';
 import type { DeadLetterSink } from '../pipeline/dead-letter-sink.js';
 import { insertDeadLetters, type NewDeadLetter } from '../db/dead-letters.js';
 import { WRITES_CHANNEL } from './effects-store.js';
+import { withTransaction } from '../db/pool.js';
 
 /** Settings of the writers. */
 export interface WriterOptions {
@@ -102,10 +103,7 @@ export class WriterPool {
    * at most one absolute write per target, SKU and kind may be pending.
    */
   async recoverAbandoned(): Promise<number> {
-    const client = await this.pool.connect();
-    let recovered = 0;
-    try {
-      await client.query('BEGIN');
+    const recovered = await withTransaction(this.pool, async (client) => {
       const r = await client.query<{ write_id: string; target_key: string; sku: string; kind: string; payload: Record<string, unknown> }>(
         `select write_id, target_key, sku, kind, payload from planned_writes
           where status = 'INFLIGHT' and updated_at < now() - make_interval(secs => $1)
@@ -125,15 +123,9 @@ export class WriterPool {
             )
           : { rowCount: 0 };
         await client.query(`update planned_writes set status = $2, updated_at = now() where write_id = $1`, [row.write_id, folded.rowCount ? 'SUPERSEDED' : 'PENDING']);
-        recovered++;
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      return r.rows.length;
+    });
     if (recovered) {
       this.log.info({ count: recovered }, 'resending writes abandoned INFLIGHT (same idempotency keys)');
       this.wakeAll();

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { CatalogRow } from './catalog.js';
 import { copyFromStdin, copyValue } from './copy-in.js';
+import { withTransaction } from '../../db/pool.js';
 
 /** Fields a diff can compare beyond presence. */
 export const DIFF_FIELDS = ['quantity', 'price', 'title'] as const;
@@ -140,25 +141,16 @@ export class DiffStaging {
 
   /** Counts per kind (SKUs) over the whole comparison. */
   async counts(fields: readonly DiffField[], rule: QuantityRule): Promise<StagedCounts> {
-    const client = await this.pool.connect();
-    let r: pg.QueryResult<Record<string, number>>;
-    try {
-      await client.query('begin');
+    const r = await withTransaction(this.pool, async (client) => {
       await client.query(`set local work_mem = '${WORK_MEM}'`);
-      r = await client.query<Record<string, number>>(
+      return client.query<Record<string, number>>(
         `select count(*) filter (where missing_a)::int as missing_a, count(*) filter (where missing_b)::int as missing_b,
                 count(*) filter (where duplicate)::int as duplicate, count(*) filter (where quantity)::int as quantity,
                 count(*) filter (where price)::int as price, count(*) filter (where title)::int as title,
                 count(*) filter (where na > 0 and nb > 0)::int as compared
            from (${this.classified(fields, rule, false)}) c`,
       );
-      await client.query('commit');
-    } catch (err) {
-      await client.query('rollback').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
     const s = await this.pool.query<{ side: number; rows: number; blank: number }>(
       `select side, count(*)::int as rows, count(*) filter (where sku is null)::int as blank from "${this.table}" group by side`,
     );
