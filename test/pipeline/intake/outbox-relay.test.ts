@@ -55,44 +55,39 @@ describe('OutboxRelay (real PostgreSQL, recording bus)', function () {
   after(async () => {
     await iso?.cleanup();
   });
+  const relayTo = (bus: RecordingBus, idlePollMs = 100) => new OutboxRelay(iso.pool, iso.config.database.url, bus as unknown as KafkaBus, pipelineTopics(iso.config.kafka.topicPrefix), { batchSize: 100, idlePollMs });
+  /** Stores `n` events, runs a relay until all are published and the outbox is empty; returns the SKUs in publication order. */
+  const relayBacklog = async (bus: RecordingBus, n: number, ms?: number) => {
+    const relay = relayTo(bus);
+    await store.store(Array.from({ length: n }, (_, i) => ev(i)));
+    await relay.start();
+    try {
+      await until(`all ${n} published`, () => bus.published.length >= n, ms);
+      await until('the outbox empty', async () => (await outboxSize()) === 0);
+    } finally {
+      await relay.stop();
+    }
+    return bus.published.map(skuOf);
+  };
   beforeEach(async () => {
     await iso.pool.query('delete from outbox');
     await iso.pool.query('delete from source_events');
   });
 
   it('relays a backlog of many rounds in outbox order, each event once, and empties the outbox', async () => {
-    const bus = new RecordingBus();
-    const relay = new OutboxRelay(iso.pool, iso.config.database.url, bus as unknown as KafkaBus, pipelineTopics(iso.config.kafka.topicPrefix), { batchSize: 100, idlePollMs: 100 });
-    await store.store(Array.from({ length: 1050 }, (_, i) => ev(i)));
-    await relay.start();
-    try {
-      await until('all 1050 published', () => bus.published.length >= 1050);
-      await until('the outbox empty', async () => (await outboxSize()) === 0);
-    } finally {
-      await relay.stop();
-    }
-    assert.deepEqual(bus.published.map(skuOf), Array.from({ length: 1050 }, (_, i) => `SKU-${i}`));
+    assert.deepEqual(await relayBacklog(new RecordingBus(), 1050), Array.from({ length: 1050 }, (_, i) => `SKU-${i}`));
   });
 
   it('when a round fails to publish, the round claimed behind it is given back too: order kept, nothing lost', async () => {
     const bus = new RecordingBus();
     bus.failCalls.add(1); // the second round fails (the third is already claimed by then)
-    const relay = new OutboxRelay(iso.pool, iso.config.database.url, bus as unknown as KafkaBus, pipelineTopics(iso.config.kafka.topicPrefix), { batchSize: 100, idlePollMs: 100 });
-    await store.store(Array.from({ length: 450 }, (_, i) => ev(i)));
-    await relay.start();
-    try {
-      await until('all 450 published', () => bus.published.length >= 450, 20_000);
-      await until('the outbox empty', async () => (await outboxSize()) === 0);
-    } finally {
-      await relay.stop();
-    }
-    assert.deepEqual(bus.published.map(skuOf), Array.from({ length: 450 }, (_, i) => `SKU-${i}`));
+    assert.deepEqual(await relayBacklog(bus, 450, 20_000), Array.from({ length: 450 }, (_, i) => `SKU-${i}`));
   });
 
   it('the store wakes the relay right after its commit (no poll wait)', async () => {
     const bus = new RecordingBus();
     bus.delayMs = 0;
-    const relay = new OutboxRelay(iso.pool, iso.config.database.url, bus as unknown as KafkaBus, pipelineTopics(iso.config.kafka.topicPrefix), { batchSize: 100, idlePollMs: 60_000 });
+    const relay = relayTo(bus, 60_000);
     await relay.start();
     try {
       await new Promise((r) => setTimeout(r, 200)); // the first (empty) round is over: the relay now waits
