@@ -2,7 +2,7 @@ import pg from 'pg';
 import { ConfigError } from '../../core/errors.js';
 import { getLogger } from '../../core/logger.js';
 import { sleep } from '../../core/retry.js';
-import { SeededRandom } from './random.js';
+import { SeededRandom } from '../random.js';
 
 const log = getLogger('sim.erp');
 

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { ServiceUnavailableError } from '../../core/errors.js';
 import { getLogger } from '../../core/logger.js';
 import { ERP_SCHEMA_SQL } from './schema.js';
-import { SeededRandom, skuHash } from './random.js';
+import { SeededRandom, hashToUint32 } from '../random.js';
 
 const log = getLogger('sim.erp');
 
@@ -49,7 +49,7 @@ const VARIANTS = ['S', 'M', 'L', 'XL', 'XXL', 'Red', 'Blue', 'Green', 'Black', '
 const CHANNELS = ['shopify:main', 'woocommerce:outlet'];
 
 /** The catalog price of a SKU, derived from the SKU alone (the same formula as the Shopify simulator's base price). */
-export const basePrice = (sku: string): string => (5 + (skuHash(sku) % 9500) / 100).toFixed(2);
+export const basePrice = (sku: string): string => (5 + (hashToUint32(sku) % 9500) / 100).toFixed(2);
 
 /** Creates the ERP database if it is missing (connecting to the server's `postgres` database). */
 export async function ensureDatabase(databaseUrl: string): Promise<{ database: string; created: boolean }> {

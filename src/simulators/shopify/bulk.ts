@@ -9,7 +9,7 @@ import type { BulkWindow } from './context.js';
 import { isConnectionType } from './cost.js';
 import { gid } from './gid.js';
 import type { ResolverMap } from './resolvers-query.js';
-import type { SeededRandom } from './rng.js';
+import type { SeededRandom } from '../random.js';
 
 /** A bulk operation (only bulk queries are simulated). */
 export interface BulkOperationRec {

@@ -1,4 +1,4 @@
-import { hashToUint32, SeededRandom } from './rng.js';
+import { hashToUint32, SeededRandom } from '../random.js';
 import { emptyQuantities, type InventoryItemRec, type ProductRec, type VariantRec } from './model.js';
 import type { ShopifySimOptions } from './options.js';
 import type { ShopifyStore } from './store.js';

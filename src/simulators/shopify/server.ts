@@ -8,7 +8,7 @@ import { registerControlApi } from './control.js';
 import { GraphQLEndpoint, type GraphQLRequest } from './graphql-endpoint.js';
 import { gid } from './gid.js';
 import { PINNED_API_VERSION, RELEASE_CANDIDATE_VERSION, shopifySimOptionsSchema, SUPPORTED_API_VERSIONS, type ShopifySimOptionsInput } from './options.js';
-import { SeededRandom } from './rng.js';
+import { SeededRandom } from '../random.js';
 import { ShopifySimState } from './state.js';
 import type { ShopifyStore } from './store.js';
 import { TrafficGenerator } from './traffic.js';

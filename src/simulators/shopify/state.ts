@@ -3,7 +3,7 @@ import { generateCatalog } from './catalog.js';
 import type { SimClock } from './clock.js';
 import { ShopifyCostBucket } from './cost.js';
 import { faultsSchema, PINNED_API_VERSION, PLANS, type ShopifySimOptions, type SimFaults } from './options.js';
-import { SeededRandom } from './rng.js';
+import { SeededRandom } from '../random.js';
 import { ShopifyStore, type StoreEvent } from './store.js';
 import { payloadBuilders } from './webhook-payloads.js';
 import { WebhookDispatcher } from './webhooks.js';

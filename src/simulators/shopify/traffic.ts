@@ -1,6 +1,6 @@
 import type { Logger } from '../../core/logger.js';
 import type { VariantRec } from './model.js';
-import { SeededRandom } from './rng.js';
+import { SeededRandom } from '../random.js';
 import type { ShopifySimState } from './state.js';
 import { StoreRejection } from './store.js';
 

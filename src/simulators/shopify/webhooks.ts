@@ -3,7 +3,7 @@ import type { Logger } from '../../core/logger.js';
 import type { SimClock } from './clock.js';
 import type { Listable } from './model.js';
 import { WEBHOOK_RETRY_DELAYS_S, type WebhookFaults } from './options.js';
-import type { SeededRandom } from './rng.js';
+import type { SeededRandom } from '../random.js';
 import { TOPICS } from './webhook-payloads.js';
 import { WebhookPoster } from '../http-post.js';
 

@@ -1,6 +1,6 @@
 import type { WooCatalogOptions } from './options.js';
 import type { ProductRecord } from './model.js';
-import { hashUnit, randomStream } from './random.js';
+import { hashUnit, randomStream } from '../random.js';
 import { derivedStockStatus, slugify, type WooStore } from './store.js';
 
 /** The SKU of variant `v` of product `p` (both from 1), shared with the Shopify simulator. */

@@ -11,7 +11,7 @@ import { filterResponseFields } from './fields.js';
 import { WooApiError } from './model.js';
 import { credentialsFromSeed, wooOptionsSchema, type ResolvedWooOptions, type WooCommerceSimulatorOptions, type WooFaults } from './options.js';
 import { phpJson } from './php-json.js';
-import { randomStream } from './random.js';
+import { randomStream } from '../random.js';
 import { registerOrderRoutes } from './routes-orders.js';
 import { registerProductRoutes } from './routes-products.js';
 import { registerVariationRoutes } from './routes-variations.js';
@@ -120,7 +120,7 @@ export async function startWooCommerceSimulator(input: WooCommerceSimulatorOptio
   app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/wp-json')) return;
     if (faults.latencyMs > 0) await sleep(faults.latencyMs);
-    if (throttleRandom.chance(faults.throttlePercent)) {
+    if (throttleRandom.percent(faults.throttlePercent)) {
       const page = faults.throttleStatus === 429 ? '<h1>429 Too Many Requests</h1>' : '<h1>503 Service Unavailable</h1>';
       return reply.code(faults.throttleStatus).header('Retry-After', '1').type('text/html').send(page);
     }

@@ -1,7 +1,7 @@
 import type { Logger } from '../../core/logger.js';
 import type { ProductRecord } from './model.js';
 import { createOrder, updateOrder } from './orders.js';
-import type { RandomStream } from './random.js';
+import type { SeededRandom } from '../random.js';
 import type { WooStore } from './store.js';
 
 /**
@@ -14,7 +14,7 @@ export class TrafficGenerator {
 
   constructor(
     private readonly store: WooStore,
-    private readonly random: RandomStream,
+    private readonly random: SeededRandom,
     private readonly logger: Logger,
   ) {}
 
@@ -48,7 +48,7 @@ export class TrafficGenerator {
     try {
       const buyable = this.buyable();
       if (buyable.length === 0) return;
-      if (this.placed.length > 0 && this.random.chance(10)) {
+      if (this.placed.length > 0 && this.random.percent(10)) {
         const id = this.placed.splice(this.random.int(0, this.placed.length - 1), 1)[0]!;
         const order = this.store.orders.get(id);
         if (order && order.status === 'processing') updateOrder(this.store, order, { status: 'cancelled' });

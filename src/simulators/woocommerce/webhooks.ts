@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from '../../core/logger.js';
 import type { WooFaults } from './options.js';
-import type { RandomStream } from './random.js';
+import type { SeededRandom } from '../random.js';
 import type { StoreChange, WooStore } from './store.js';
 import type { WebhookRecord } from './model.js';
 import { phpJson } from './php-json.js';
@@ -37,8 +37,8 @@ export interface WebhookQueueDeps {
   deliveryTimeoutMs: number;
   pingTimeoutMs: number;
   faults: () => WooFaults;
-  delayRandom: RandomStream;
-  faultRandom: RandomStream;
+  delayRandom: SeededRandom;
+  faultRandom: SeededRandom;
   /** The REST representation of a resource at delivery time (an error body if it is gone). */
   payload: (resource: string, id: number) => unknown;
   /** Secret salt of wp_hash (delivery ids). */
