@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { channelSimulatorFlags, numberFlag } from '../../cli/sim-flags.js';
 import { getLogger, type LogLevel } from '../../core/logger.js';
 import { startShopifySimulator } from '../../simulators/shopify/index.js';
 
-const num = (description: string) => Flags.custom<number>({ parse: async (s) => Number(s), description })();
 const pct = (v: number | undefined) => (v ?? 0) / 100;
 
 /** Runs the Shopify Admin GraphQL simulator until SIGINT/SIGTERM. */
@@ -15,8 +15,7 @@ export default class SimShopify extends BaseCommand<typeof SimShopify> {
   static override defaultLogLevel: LogLevel = 'info';
 
   static override flags = {
-    port: Flags.integer({ description: 'Port (0 = any free port).', default: 0 }),
-    host: Flags.string({ description: 'Interface to listen on.', default: '127.0.0.1' }),
+    ...channelSimulatorFlags,
     shop: Flags.string({ description: 'Shop handle (<shop>.myshopify.com).', default: 'sim-shop' }),
     'access-token': Flags.string({ description: 'Admin API access token to expect.', env: 'SYNCCTL_SIM_SHOPIFY_TOKEN' }),
     'client-secret': Flags.string({ description: 'App client secret (webhook HMAC key).', env: 'SYNCCTL_SIM_SHOPIFY_SECRET' }),
@@ -24,17 +23,7 @@ export default class SimShopify extends BaseCommand<typeof SimShopify> {
     products: Flags.integer({ description: 'Number of products.', default: 50 }),
     'variants-per-product': Flags.integer({ description: 'Variants per product.', default: 3 }),
     locations: Flags.integer({ description: 'Number of locations.', default: 1 }),
-    seed: Flags.integer({ description: 'Seed of this store (missing/extra SKUs, drift, faults, traffic).', default: 1 }),
-    'missing-sku-ratio': num('Share (0..1) of shared SKUs left out of this store.'),
-    'extra-skus': Flags.integer({ description: 'Variants whose SKUs exist only in this store.' }),
-    'quantity-drift': num('Share (0..1) of variants with a drifted quantity.'),
-    'duplicate-skus': Flags.integer({ description: 'Variants reusing another variant\'s SKU.' }),
-    'drop-webhooks': num('Percent of webhook deliveries dropped.'),
-    'duplicate-webhooks': num('Percent of webhook deliveries sent twice.'),
-    'delay-webhooks': Flags.integer({ description: 'Extra random delay 0..N ms before a delivery (reorders them).' }),
-    'bad-signature-webhooks': num('Percent of deliveries signed with a wrong key.'),
-    'webhook-retry-scale': num('Multiplier of Shopify\'s retry schedule (8 retries over ~4 h); 0.001 = seconds become ms.'),
-    'orders-per-second': num('Orders placed per second by the traffic generator.'),
+    'webhook-retry-scale': numberFlag('Multiplier of Shopify\'s retry schedule (8 retries over ~4 h); 0.001 = seconds become ms.'),
   };
 
   public async run(): Promise<void> {

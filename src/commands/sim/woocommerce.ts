@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { channelSimulatorFlags, numberFlag } from '../../cli/sim-flags.js';
 import { getLogger, type LogLevel } from '../../core/logger.js';
 import { startWooCommerceSimulator } from '../../simulators/woocommerce/index.js';
 
-const num = (description: string) => Flags.custom<number>({ parse: async (s) => Number(s), description })();
 
 /** Runs the WooCommerce REST (wc/v3) simulator until SIGINT/SIGTERM. */
 export default class SimWooCommerce extends BaseCommand<typeof SimWooCommerce> {
@@ -14,25 +14,14 @@ export default class SimWooCommerce extends BaseCommand<typeof SimWooCommerce> {
   static override defaultLogLevel: LogLevel = 'info';
 
   static override flags = {
-    port: Flags.integer({ description: 'Port (0 = any free port).', default: 0 }),
-    host: Flags.string({ description: 'Interface to listen on.', default: '127.0.0.1' }),
+    ...channelSimulatorFlags,
     'site-url': Flags.string({ description: 'Public site URL (home_url) if not http://host:port.' }),
     products: Flags.integer({ description: 'Number of products.', default: 20 }),
     'variations-per-product': Flags.integer({ description: '0 = simple products, M = variable products with M variations.', default: 0, aliases: ['variants-per-product'] }),
-    seed: Flags.integer({ description: 'Seed of this store (keys, missing/extra SKUs, faults, traffic).', default: 1 }),
     'catalog-seed': Flags.integer({ description: 'Seed of the values shared by overlapping stores.', default: 1 }),
-    'missing-sku-ratio': num('Share (0..1) of SKUs left out of this store.'),
-    'extra-skus': Flags.integer({ description: 'Products whose SKUs exist only in this store.' }),
-    'quantity-drift': num('Share (0..1) of SKUs with a drifted quantity.'),
-    'duplicate-skus': Flags.integer({ description: 'Extra products reusing an existing SKU.' }),
-    'drop-webhooks': num('Percent of webhook deliveries dropped.'),
-    'duplicate-webhooks': num('Percent of webhook deliveries sent twice.'),
-    'delay-webhooks': Flags.integer({ description: 'Extra random delay 0..N ms per delivery (reorders them).' }),
-    'bad-signature-webhooks': num('Percent of deliveries signed with a wrong key.'),
-    throttle: num('Percent of API requests answered 429 (host throttle).'),
+    throttle: numberFlag('Percent of API requests answered 429 (host throttle).'),
     latency: Flags.integer({ description: 'Latency added to each API request, ms.' }),
     'coalesce-window': Flags.integer({ description: 'Webhook queue delay (ms): saves in this window give one delivery.' }),
-    'orders-per-second': num('Orders placed per second by the traffic generator.'),
     'require-oauth': Flags.boolean({ description: 'Ignore HTTP Basic over plain http, as real WooCommerce does.' }),
     'control-token': Flags.string({ description: 'Require this x-sim-token on /_sim requests.', env: 'SYNCCTL_SIM_CONTROL_TOKEN' }),
   };
