@@ -23,29 +23,17 @@ write_config() {
 
 ready() { port_open "$ALERTMANAGER_PORT" && { ! command -v curl >/dev/null || curl -sf "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready" >/dev/null; }; }
 
-status_json() {
-  local running=false pid=null isready=false
-  if pid_alive "$PIDFILE"; then running=true; pid="$(cat "$PIDFILE")"; fi
-  if ready; then isready=true; fi
-  printf '{"component":"alertmanager","running":%s,"pid":%s,"ready":%s,"port":%s,"managed":%s}\n' \
-    "$running" "$pid" "$isready" "$ALERTMANAGER_PORT" "$running"
-}
+status_json() { status_line alertmanager "$PIDFILE" "$ALERTMANAGER_PORT" ready; }
 
 case "${1:-}" in
   up)
     if pid_alive "$PIDFILE" && port_open "$ALERTMANAGER_PORT"; then log "alertmanager already running (pid $(cat "$PIDFILE"))"; status_json; exit 0; fi
-    if port_open "$ALERTMANAGER_PORT"; then die "port $ALERTMANAGER_PORT is taken by another process: set monitoring.alertmanager.port (SYNCCTL_MONITORING__ALERTMANAGER__PORT) to a free port"; fi
+    refuse_taken_port alertmanager "$ALERTMANAGER_PORT" "monitoring.alertmanager.port (SYNCCTL_MONITORING__ALERTMANAGER__PORT)"
     bash "$MONITORING_SCRIPTS/install.sh"
     write_config
     log "starting alertmanager on 127.0.0.1:$ALERTMANAGER_PORT, notifying $SYNCCTL_ALERTS_URL (log: $LOGFILE)"
-    ( exec prometheus-alertmanager --config.file="$HOME_DIR/alertmanager.yml" --storage.path="$DATA" \
-        --web.listen-address="127.0.0.1:$ALERTMANAGER_PORT" --cluster.listen-address= >>"$LOGFILE" 2>&1 ) &
-    echo $! > "$PIDFILE"
-    if ! wait_for 60 alertmanager ready; then
-      tail -20 "$LOGFILE" >&2 || true
-      stop_pid "$PIDFILE" alertmanager
-      die "alertmanager did not become ready on port $ALERTMANAGER_PORT within 60 s: see $LOGFILE"
-    fi
+    launch alertmanager "$PIDFILE" "$LOGFILE" 60 ready -- prometheus-alertmanager --config.file="$HOME_DIR/alertmanager.yml" \
+      --storage.path="$DATA" --web.listen-address="127.0.0.1:$ALERTMANAGER_PORT" --cluster.listen-address=
     status_json ;;
   down)
     stop_pid "$PIDFILE" alertmanager

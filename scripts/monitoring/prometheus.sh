@@ -29,30 +29,18 @@ write_config() {
 
 ready() { port_open "$PROMETHEUS_PORT" && { ! command -v curl >/dev/null || curl -sf "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" >/dev/null; }; }
 
-status_json() {
-  local running=false pid=null isready=false
-  if pid_alive "$PIDFILE"; then running=true; pid="$(cat "$PIDFILE")"; fi
-  if ready; then isready=true; fi
-  printf '{"component":"prometheus","running":%s,"pid":%s,"ready":%s,"port":%s,"managed":%s}\n' \
-    "$running" "$pid" "$isready" "$PROMETHEUS_PORT" "$running"
-}
+status_json() { status_line prometheus "$PIDFILE" "$PROMETHEUS_PORT" ready; }
 
 case "${1:-}" in
   up)
     if pid_alive "$PIDFILE" && port_open "$PROMETHEUS_PORT"; then log "prometheus already running (pid $(cat "$PIDFILE"))"; status_json; exit 0; fi
-    if port_open "$PROMETHEUS_PORT"; then die "port $PROMETHEUS_PORT is taken by another process: set monitoring.prometheus.port (SYNCCTL_MONITORING__PROMETHEUS__PORT) to a free port"; fi
+    refuse_taken_port prometheus "$PROMETHEUS_PORT" "monitoring.prometheus.port (SYNCCTL_MONITORING__PROMETHEUS__PORT)"
     bash "$MONITORING_SCRIPTS/install.sh"
     write_config
     log "starting prometheus on 127.0.0.1:$PROMETHEUS_PORT, scraping $SYNCCTL_METRICS_TARGET (log: $LOGFILE)"
-    ( exec prometheus --config.file="$HOME_DIR/prometheus.yml" --storage.tsdb.path="$DATA" \
-        --storage.tsdb.retention.time="$PROMETHEUS_RETENTION" --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" \
-        --web.enable-lifecycle >>"$LOGFILE" 2>&1 ) &
-    echo $! > "$PIDFILE"
-    if ! wait_for 60 prometheus ready; then
-      tail -20 "$LOGFILE" >&2 || true
-      stop_pid "$PIDFILE" prometheus
-      die "prometheus did not become ready on port $PROMETHEUS_PORT within 60 s: see $LOGFILE"
-    fi
+    launch prometheus "$PIDFILE" "$LOGFILE" 60 ready -- prometheus --config.file="$HOME_DIR/prometheus.yml" \
+      --storage.tsdb.path="$DATA" --storage.tsdb.retention.time="$PROMETHEUS_RETENTION" \
+      --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" --web.enable-lifecycle
     status_json ;;
   down)
     stop_pid "$PIDFILE" prometheus

@@ -147,23 +147,16 @@ case "${1:-}" in
       if wait_for 90 connect healthy; then log "connect already running (pid $(cat "$PIDFILE"))"; status_json; exit 0; fi
       die "connect (pid $(cat "$PIDFILE")) is running but $URL/health did not answer within 90 s: see $LOGFILE, or run connect.sh down"
     fi
-    if port_open "$CONNECT_PORT"; then die "port $CONNECT_PORT is taken by another process: set stack.connect.port (SYNCCTL_STACK__CONNECT__PORT) to a free port"; fi
+    refuse_taken_port connect "$CONNECT_PORT" "stack.connect.port (SYNCCTL_STACK__CONNECT__PORT)"
     bootstrap_open || die "Kafka is not reachable at $KAFKA_BOOTSTRAP: start it first (kafka.sh up / syncctl stack up)"
     fetch_jars connect "$POM" "$JARS"
     fetch_plugin
     write_config
     log "starting kafka connect on $URL against $KAFKA_BOOTSTRAP (log: $LOGFILE)"
     started=$(date +%s%N)
-    # exec inside the subshell so that $! is the JVM itself, not a wrapper shell.
-    ( exec java -Xms256m -Xmx"${CONNECT_HEAP_MB}"m -XX:+UseG1GC -Dlog4j2.configurationFile="$HOME_DIR/log4j2.properties" \
-        -cp "$JARS/*" org.apache.kafka.connect.cli.ConnectDistributed "$HOME_DIR/worker.properties" >>"$LOGFILE" 2>&1 ) &
-    echo $! > "$PIDFILE"
-    # 5 s on a clean start, up to ~10 s after a kill -9 (the group waits for the dead member).
-    if ! wait_for 120 connect healthy; then
-      tail -20 "$LOGFILE" >&2 || true
-      stop_pid "$PIDFILE" connect
-      die "kafka connect did not become healthy on $URL within 120 s: see $LOGFILE"
-    fi
+    # Healthy 5 s after a clean start, up to ~10 s after a kill -9 (the group waits for the dead member).
+    launch connect "$PIDFILE" "$LOGFILE" 120 healthy -- java -Xms256m -Xmx"${CONNECT_HEAP_MB}"m -XX:+UseG1GC \
+      -Dlog4j2.configurationFile="$HOME_DIR/log4j2.properties" -cp "$JARS/*" org.apache.kafka.connect.cli.ConnectDistributed "$HOME_DIR/worker.properties"
     log "kafka connect healthy after $(( ($(date +%s%N) - started) / 1000000 )) ms"
     status_json ;;
   down)

@@ -55,20 +55,15 @@ logger.started.level = INFO
 PROPS
 }
 
-status_json() {
-  local running=false pid=null ready=false
-  if pid_alive "$PIDFILE"; then running=true; pid="$(cat "$PIDFILE")"; fi
-  if port_open "$KAFKA_PORT"; then ready=true; fi
-  printf '{"component":"kafka","running":%s,"pid":%s,"ready":%s,"port":%s,"managed":%s}\n' \
-    "$running" "$pid" "$ready" "$KAFKA_PORT" "$running"
-}
+ready() { port_open "$KAFKA_PORT"; }
+status_json() { status_line kafka "$PIDFILE" "$KAFKA_PORT" ready; }
 
 case "${1:-}" in
   fetch)
     fetch_jars kafka "$SCRIPTS_DIR/kafka/pom.xml" "$JARS" ;;
   up)
     if pid_alive "$PIDFILE" && port_open "$KAFKA_PORT"; then log "kafka already running (pid $(cat "$PIDFILE"))"; status_json; exit 0; fi
-    if port_open "$KAFKA_PORT"; then die "port $KAFKA_PORT is taken by another process: set stack.kafka.port (SYNCCTL_STACK__KAFKA__PORT) to a free port"; fi
+    refuse_taken_port kafka "$KAFKA_PORT" "stack.kafka.port (SYNCCTL_STACK__KAFKA__PORT)"
     fetch_jars kafka "$SCRIPTS_DIR/kafka/pom.xml" "$JARS"
     write_config
     if [[ ! -f "$DATA/meta.properties" ]]; then
@@ -79,15 +74,8 @@ case "${1:-}" in
         || die "formatting Kafka storage failed: see $LOGFILE"
     fi
     log "starting kafka on 127.0.0.1:$KAFKA_PORT (log: $LOGFILE)"
-    # exec inside the subshell so that $! is the JVM itself, not a wrapper shell.
-    ( exec java -Xms128m -Xmx"${KAFKA_HEAP_MB}"m -XX:+UseG1GC -Dlog4j2.configurationFile="$HOME_DIR/log4j2.properties" \
-        -cp "$JARS/*" kafka.Kafka "$HOME_DIR/server.properties" >>"$LOGFILE" 2>&1 ) &
-    echo $! > "$PIDFILE"
-    if ! wait_for 60 kafka port_open "$KAFKA_PORT"; then
-      tail -20 "$LOGFILE" >&2 || true
-      stop_pid "$PIDFILE" kafka
-      die "kafka did not accept connections on port $KAFKA_PORT within 60 s: see $LOGFILE"
-    fi
+    launch kafka "$PIDFILE" "$LOGFILE" 60 ready -- java -Xms128m -Xmx"${KAFKA_HEAP_MB}"m -XX:+UseG1GC \
+      -Dlog4j2.configurationFile="$HOME_DIR/log4j2.properties" -cp "$JARS/*" kafka.Kafka "$HOME_DIR/server.properties"
     status_json ;;
   down)
     stop_pid "$PIDFILE" kafka

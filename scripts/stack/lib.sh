@@ -60,3 +60,35 @@ stop_pid() {
   if kill -0 "$pid" 2>/dev/null; then log "$name did not stop in 20 s: SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
   rm -f "$f"
 }
+
+# status_line <component> <pidfile> <port> <ready command...>: one JSON line of a managed process
+# (what `syncctl stack status` reads): running = its pid file names a live process; ready = the command succeeds.
+status_line() {
+  local component="$1" f="$2" port="$3"; shift 3
+  local running=false pid=null ready=false
+  if pid_alive "$f"; then running=true; pid="$(cat "$f")"; fi
+  if "$@"; then ready=true; fi
+  printf '{"component":"%s","running":%s,"pid":%s,"ready":%s,"port":%s,"managed":%s}\n' \
+    "$component" "$running" "$pid" "$ready" "$port" "$running"
+}
+
+# refuse_taken_port <name> <port> <setting>: dies when another process holds the port.
+refuse_taken_port() {
+  if port_open "$2"; then die "port $2 is taken by another process: set $3 to a free port"; fi
+}
+
+# launch <name> <pidfile> <logfile> <seconds> <ready command> -- <command...>: starts the command
+# in the background (exec: the pid file names the process itself, not a wrapper shell), appending
+# to the log, and waits until the ready command succeeds; on timeout prints the log's tail,
+# stops the process and dies.
+launch() {
+  local name="$1" f="$2" logfile="$3" secs="$4" ready="$5"; shift 5
+  [[ "${1:-}" == "--" ]] && shift
+  ( exec "$@" >>"$logfile" 2>&1 ) &
+  echo $! > "$f"
+  if ! wait_for "$secs" "$name" "$ready"; then
+    tail -20 "$logfile" >&2 || true
+    stop_pid "$f" "$name"
+    die "$name did not become ready within $secs s: see $logfile"
+  fi
+}
