@@ -2,8 +2,16 @@ import type { Admin, Consumer, ConsumerConfig, EachBatchPayload, Kafka, Message,
 import { Partitioners } from 'kafkajs';
 import { ServiceUnavailableError } from '../../core/errors.js';
 
+/**
+ * Largest payload per partition in one produce request (bytes, approximate): the broker refuses
+ * a record batch above message.max.bytes (1 MB by default) for good, and a request carries one
+ * record batch per partition.
+ */
+const PARTITION_CHUNK_BYTES = 768 * 1024;
 /** Largest payload of one produce request (bytes, approximate). */
-const PUBLISH_CHUNK_BYTES = 512 * 1024;
+const REQUEST_CHUNK_BYTES = 4 * 1024 * 1024;
+/** kafkajs's default partitioner, to tell which partition a keyed message goes to. */
+const partitionOf = Partitioners.DefaultPartitioner();
 
 /** A message to publish: key (entity/SKU), JSON value and string headers. */
 export interface OutMessage {
@@ -25,6 +33,7 @@ export class KafkaBus {
   private producer?: Producer;
   private admin?: Admin;
   private readonly consumers: Consumer[] = [];
+  private readonly partitionCounts = new Map<string, number>();
 
   constructor(readonly kafka: Kafka) {}
 
@@ -66,22 +75,45 @@ export class KafkaBus {
   async publish(topic: string, messages: OutMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const producer = await this.connectProducer();
-    // One request per ~512 KB: a consumer catching up hands over batches of several MB, and the
-    // broker refuses a record batch above message.max.bytes (1 MB by default) for good.
-    const encoded = messages.map(encode);
+    // A consumer catching up hands over batches of several MB: they go out in requests of at
+    // most ~768 KB per partition (the broker refuses a record batch above message.max.bytes,
+    // 1 MB by default, for good) and ~4 MB in all, in order. The partition of a key is computed
+    // the way the producer does, from the topic's partition count; kafkajs still routes each message.
+    const partitions = await this.partitionCount(topic);
+    const metadata = Array.from({ length: partitions }, (_, i) => ({ partitionId: i, leader: 0 }));
+    const perPartition = new Array<number>(partitions).fill(0);
     let chunk: Message[] = [];
     let bytes = 0;
-    for (const m of encoded) {
+    for (const out of messages) {
+      const m = encode(out);
       const size = (m.value as string).length + (m.key as string).length + 64;
-      if (chunk.length && bytes + size > PUBLISH_CHUNK_BYTES) {
+      const p = partitions === 1 ? 0 : partitionOf({ topic, partitionMetadata: metadata as never, message: m });
+      if (chunk.length && (perPartition[p]! + size > PARTITION_CHUNK_BYTES || bytes + size > REQUEST_CHUNK_BYTES)) {
         await producer.send({ topic, acks: -1, messages: chunk });
         chunk = [];
         bytes = 0;
+        perPartition.fill(0);
       }
       chunk.push(m);
       bytes += size;
+      perPartition[p]! += size;
     }
     if (chunk.length) await producer.send({ topic, acks: -1, messages: chunk });
+  }
+
+  /** The topic's partition count (cached; 1 when it cannot be read: then a request holds at most one partition's worth). */
+  private async partitionCount(topic: string): Promise<number> {
+    const known = this.partitionCounts.get(topic);
+    if (known !== undefined) return known;
+    let n = 1;
+    try {
+      const md = await (await this.getAdmin()).fetchTopicMetadata({ topics: [topic] });
+      n = Math.max(1, md.topics[0]?.partitions.length ?? 1);
+      this.partitionCounts.set(topic, n);
+    } catch {
+      // not cached: asked again next time
+    }
+    return n;
   }
 
   /**

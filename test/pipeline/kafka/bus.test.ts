@@ -54,6 +54,25 @@ describe('KafkaBus', () => {
     }
   });
 
+  it('publishes a list of several MB whose keys crowd one partition (each record batch stays under the broker limit), in order', async function () {
+    this.timeout(60_000);
+    const t = `${config.kafka.topicPrefix}.large`;
+    const bus = newBus();
+    await ensureTopics(await bus.getAdmin(), [t], 4, 1);
+    // ~6 MB in one call, 90 % under one key: one partition receives far more than message.max.bytes (1 MB).
+    const pad = 'x'.repeat(1000);
+    const sent = Array.from({ length: 6000 }, (_, i) => ({ key: i % 10 === 0 ? `SKU-${i % 7}` : 'HOT', value: { n: i, pad } }));
+    await bus.publish(t, sent);
+    const got: DecodedMessage[] = [];
+    await bus.consume({ groupId: `g-${randomSuffix()}`, topics: [t] }, async (b) => {
+      got.push(...b.messages);
+    });
+    await until(() => got.length >= sent.length, 40_000);
+    assert.equal(got.length, sent.length);
+    const hot = got.filter((m) => m.key === 'HOT').map((m) => (m.value as { n: number }).n);
+    assert.deepEqual(hot, sent.filter((m) => m.key === 'HOT').map((m) => m.value.n));
+  });
+
   it('commits offsets only after the handler succeeds, so a failed batch is delivered again', async () => {
     const t = `${config.kafka.topicPrefix}.redeliver`;
     const bus = newBus();
