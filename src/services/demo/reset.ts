@@ -3,6 +3,7 @@ import { deleteKeysByPrefix } from '../../pipeline/cache/redis.js';
 import { deleteTopicsByPrefix } from '../../pipeline/kafka/topics.js';
 import type { SyncConfig } from '../../config/schema.js';
 import { quoteIdent } from '../../db/pool.js';
+import { ensureDatabase } from '../../db/migrate.js';
 import { DebeziumConnector } from '../../connectors/erp/debezium.js';
 import { createKafka } from '../../pipeline/kafka/client.js';
 
@@ -30,6 +31,8 @@ export const connectUrlOf = (config: SyncConfig): string => config.sources.erp?.
  * replication slot and publication) and recreates the sample ERP database.
  */
 export async function resetDemoState(config: SyncConfig): Promise<void> {
+  // On a fresh machine syncctl's database does not exist yet (init-db runs after the reset).
+  await ensureDatabase(config.database.url);
   const c = new pg.Client({ connectionString: config.database.url });
   await c.connect();
   try {
