@@ -10,7 +10,7 @@ export const numberFlag = (description: string) => Flags.custom<number>({ parse:
 export const channelSimulatorFlags = {
   port: Flags.integer({ description: 'Port (0 = any free port).', default: 0 }),
   host: Flags.string({ description: 'Interface to listen on.', default: '127.0.0.1' }),
-  seed: Flags.integer({ description: 'Seed of this store (missing/extra SKUs, drift, faults, traffic).', default: 1 }),
+  seed: Flags.integer({ description: 'Seed of this store: whatever it draws at random (WooCommerce: its API keys too; missing/extra SKUs, drift, faults, traffic).', default: 1 }),
   'missing-sku-ratio': numberFlag('Share (0..1) of shared SKUs left out of this store.'),
   'extra-skus': Flags.integer({ description: 'Items whose SKUs exist only in this store.' }),
   'quantity-drift': numberFlag('Share (0..1) of SKUs with a drifted quantity.'),
