@@ -333,10 +333,15 @@ export class ErpCdcSource {
     return { events, dead, echoes, skipped };
   }
 
-  /** Stores one prepared chunk (events, then dead letters) and counts it. */
+  /**
+   * Stores one prepared chunk and counts it: dead letters first, then events. A bad row comes
+   * before the later rows of its chunk in the WAL, so once a later change is visible in
+   * source_events the bad row's dead letter is too (a crash in between replays the batch; both
+   * stores skip what they already hold).
+   */
   private async commit(p: Prepared): Promise<{ events: NewRawEvent[]; stored: number }> {
-    const res = p.events.length ? await this.opts.store.store(p.events) : { stored: [], duplicates: 0, unchanged: 0 };
     if (p.dead.length) await this.storeDeadLetters(p.dead);
+    const res = p.events.length ? await this.opts.store.store(p.events) : { stored: [], duplicates: 0, unchanged: 0 };
     this.stats.stored += res.stored.length;
     this.stats.duplicates += res.duplicates + res.unchanged;
     this.stats.echoes += p.echoes;
