@@ -20,7 +20,8 @@ export default class Start extends BaseCommand<typeof Start> {
     const sig = await this.waitForShutdown();
     process.stderr.write(`${sig}: draining (up to ${config.daemon.drainTimeoutSeconds} s; send it again to force)\n`);
     const timer = setTimeout(() => {
-      process.stderr.write('drain timed out: exiting\n');
+      const at = daemon.drainProgress();
+      process.stderr.write(`drain timed out${at ? ` in step "${at.step}" (${at.ms} ms so far)` : ''}: exiting\n`);
       process.exit(EXIT.RUNTIME);
     }, config.daemon.drainTimeoutSeconds * 1000);
     timer.unref();

@@ -55,6 +55,8 @@ export class Daemon {
   private lastChecks: Record<string, { ok: boolean; detail?: string }> = {};
   private healthTimer?: NodeJS.Timeout;
   private draining = false;
+  /** The drain step in progress and since when (named by `syncctl start` when the drain times out). */
+  private stopping?: { step: string; since: number };
   /** The HTTP address once listening. */
   url?: string;
 
@@ -235,11 +237,14 @@ export class Daemon {
     this.draining = true;
     clearInterval(this.healthTimer);
     const step = async (name: string, fn: () => Promise<unknown> | undefined) => {
+      const since = Date.now();
+      this.stopping = { step: name, since };
       try {
         await fn();
       } catch (err) {
         this.log.warn({ step: name, err: describeError(err) }, 'error while stopping');
       }
+      this.log.debug({ step: name, ms: Date.now() - since }, 'drain step done');
     };
     await step('http', () => this.http?.close());
     await step('lease', () => this.lease?.stop());
@@ -258,7 +263,13 @@ export class Daemon {
     await step('kafka', () => this.kafka?.close());
     await step('redis', async () => this.redis?.disconnect());
     await step('pool', () => this.pool?.end());
+    this.stopping = undefined;
     this.started = false;
+  }
+
+  /** The drain step in progress and how long it has taken so far (undefined when not stopping). */
+  drainProgress(): { step: string; ms: number } | undefined {
+    return this.stopping && { step: this.stopping.step, ms: Date.now() - this.stopping.since };
   }
 }
 

@@ -34,7 +34,23 @@ export interface HttpServerOptions {
  */
 export async function startHttpServer(opts: HttpServerOptions): Promise<{ app: FastifyInstance; url: string }> {
   const instrumentation = opts.instrumentation ?? bus;
-  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimitBytes, return503OnClosing: true, forceCloseConnections: false });
+  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimitBytes, return503OnClosing: true, forceCloseConnections: 'idle' });
+  // On close, idle keep-alive connections are closed and new requests get 503 with
+  // `Connection: close`; a request already in flight gets its answer, but its connection would
+  // then stay open until the keep-alive timeout (72 s) and hold the drain. Its answer closes it.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) void reply.header('connection', 'close');
+    return payload;
+  });
+  // An answer sent just before the drain began and finished just after it: its connection was
+  // not idle yet when the server closed the idle ones, so close it now.
+  app.addHook('onResponse', async () => {
+    if (closing) app.server.closeIdleConnections();
+  });
   // Webhook bodies stay raw bytes: signatures are computed over them, before any parsing.
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
