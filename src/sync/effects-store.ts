@@ -6,7 +6,8 @@ import type { SourceKey } from '../core/model.js';
 /** The channel writers LISTEN on; the engine NOTIFYs it after committing planned writes. */
 export const WRITES_CHANNEL = 'syncctl_writes';
 
-const COALESCING: WriteKind[] = ['inventory', 'fields'];
+/** The absolute write kinds: at most one pending per target, SKU and kind (later ones fold into it). */
+export const COALESCING: WriteKind[] = ['inventory', 'fields'];
 
 /** Everything a batch decided, merged, ready to be written in one transaction. */
 export interface BatchEffects {

@@ -4,11 +4,12 @@ import { events as bus, type SyncEventBus } from '../core/events.js';
 import { describeError, RetriableError } from '../core/errors.js';
 import { backoffDelay, sleep, type RetryOptions } from '../core/retry.js';
 import type { SourceKey, WriteConfirmed, WriteFailed } from '../core/model.js';
+import type { WriteKind } from './engine/types.js';
 import type { SinkConnector, SinkResult, SinkWrite } from '../connectors/types.js';
 import type { KafkaBus } from '../pipeline/kafka/bus.js';
 import type { DeadLetterSink } from '../pipeline/dead-letter-sink.js';
 import { insertDeadLetters, type NewDeadLetter } from '../db/dead-letters.js';
-import { WRITES_CHANNEL } from './effects-store.js';
+import { COALESCING, WRITES_CHANNEL } from './effects-store.js';
 import { withTransaction } from '../db/pool.js';
 
 /** Settings of the writers. */
@@ -61,7 +62,8 @@ export class WriterPool {
 
   async start(): Promise<void> {
     this.running = true;
-    await this.recoverAbandoned();
+    // A failure here must not keep the daemon from starting: the timer below tries again.
+    await this.recoverAbandoned().catch((err) => this.log.warn({ err: describeError(err) }, 'recovering abandoned writes failed; will retry'));
     // Not only at start: a peer daemon that died (scale-out) or a round whose outcome could not be
     // recorded (Kafka or PostgreSQL down) leaves rows INFLIGHT while this process keeps running.
     this.recovery = setInterval(() => {
@@ -112,17 +114,19 @@ export class WriterPool {
       );
       for (const row of r.rows) {
         // Newest first: the newest abandoned absolute write becomes the pending one, older ones fold into it.
-        const folded = ['inventory', 'fields'].includes(row.kind)
-          ? await client.query(
-              `update planned_writes p set updated_at = now(),
-                      payload = case when p.kind = 'fields'
-                                     then p.payload || jsonb_build_object('fields', coalesce($4::jsonb->'fields', '{}'::jsonb) || coalesce(p.payload->'fields', '{}'::jsonb))
-                                     else p.payload end
-                where p.target_key = $1 and p.sku = $2 and p.kind = $3 and p.status = 'PENDING'`,
-              [row.target_key, row.sku, row.kind, JSON.stringify(row.payload)],
-            )
-          : { rowCount: 0 };
-        await client.query(`update planned_writes set status = $2, updated_at = now() where write_id = $1`, [row.write_id, folded.rowCount ? 'SUPERSEDED' : 'PENDING']);
+        await whileFoldingRaces(client, async () => {
+          const folded = COALESCING.includes(row.kind as WriteKind)
+            ? await client.query(
+                `update planned_writes p set updated_at = now(),
+                        payload = case when p.kind = 'fields'
+                                       then p.payload || jsonb_build_object('fields', coalesce($4::jsonb->'fields', '{}'::jsonb) || coalesce(p.payload->'fields', '{}'::jsonb))
+                                       else p.payload end
+                  where p.target_key = $1 and p.sku = $2 and p.kind = $3 and p.status = 'PENDING'`,
+                [row.target_key, row.sku, row.kind, JSON.stringify(row.payload)],
+              )
+            : { rowCount: 0 };
+          await client.query(`update planned_writes set status = $2, updated_at = now() where write_id = $1`, [row.write_id, folded.rowCount ? 'SUPERSEDED' : 'PENDING']);
+        });
       }
       return r.rows.length;
     });
@@ -289,23 +293,25 @@ export class WriterPool {
       if (again.length) {
         // A retried absolute write whose target and SKU got a newer pending write meanwhile folds
         // into it (that one carries the latest decision; field writes merge, newer fields win).
-        await client.query(
-          `with retried as (select p.* from planned_writes p where p.write_id = any($1::uuid[]) and p.kind in ('inventory', 'fields')),
-                sib as (update planned_writes q set updated_at = now(),
-                               payload = case when q.kind = 'fields'
-                                              then q.payload || jsonb_build_object('fields', coalesce(r.payload->'fields', '{}'::jsonb) || coalesce(q.payload->'fields', '{}'::jsonb))
-                                              else q.payload end
-                          from retried r
-                         where q.target_key = r.target_key and q.sku = r.sku and q.kind = r.kind and q.status = 'PENDING' and q.write_id <> r.write_id
-                     returning r.write_id)
-           update planned_writes p set status = 'SUPERSEDED', updated_at = now() where p.write_id in (select write_id from sib)`,
-          [again.map((a) => a.row.write_id)],
-        );
-        await client.query(
-          `update planned_writes p set status = 'PENDING', not_before = now() + make_interval(secs => r.delay / 1000.0), last_error = r.err, updated_at = now()
-             from unnest($1::uuid[], $2::float8[], $3::text[]) as r(id, delay, err) where p.write_id = r.id and p.status = 'INFLIGHT'`,
-          [again.map((a) => a.row.write_id), again.map((a) => a.delayMs), again.map((a) => a.error)],
-        );
+        await whileFoldingRaces(client, async () => {
+          await client.query(
+            `with retried as (select p.* from planned_writes p where p.write_id = any($1::uuid[]) and p.kind in ('inventory', 'fields')),
+                  sib as (update planned_writes q set updated_at = now(),
+                                 payload = case when q.kind = 'fields'
+                                                then q.payload || jsonb_build_object('fields', coalesce(r.payload->'fields', '{}'::jsonb) || coalesce(q.payload->'fields', '{}'::jsonb))
+                                                else q.payload end
+                            from retried r
+                           where q.target_key = r.target_key and q.sku = r.sku and q.kind = r.kind and q.status = 'PENDING' and q.write_id <> r.write_id
+                       returning r.write_id)
+             update planned_writes p set status = 'SUPERSEDED', updated_at = now() where p.write_id in (select write_id from sib)`,
+            [again.map((a) => a.row.write_id)],
+          );
+          await client.query(
+            `update planned_writes p set status = 'PENDING', not_before = now() + make_interval(secs => r.delay / 1000.0), last_error = r.err, updated_at = now()
+               from unnest($1::uuid[], $2::float8[], $3::text[]) as r(id, delay, err) where p.write_id = r.id and p.status = 'INFLIGHT'`,
+            [again.map((a) => a.row.write_id), again.map((a) => a.delayMs), again.map((a) => a.error)],
+          );
+        });
       }
       if (failed.length) {
         await client.query(
@@ -334,5 +340,25 @@ export class WriterPool {
     }
     for (const [k, v] of byKind) this.instrumentation.emit('write.applied', { source: v.source, target, kind: k.split('|')[0]!, count: v.count, latencySeconds: v.lat });
     for (const f of failed) this.instrumentation.emit('write.failed', { target, kind: f.row.kind, errorClass: f.exhausted ? 'retriable' : 'permanent', code: f.res.code, count: 1 });
+  }
+}
+
+/**
+ * Runs `fn` (statements that fold a write into a pending one of the same target, SKU and kind,
+ * or else make it the pending one) in a savepoint, again when it hits the one-pending-write
+ * unique index: a sync worker committed such a pending write after `fn` looked for one (the
+ * worker plans with ON CONFLICT on that index), and the next try folds into it.
+ */
+async function whileFoldingRaces(client: pg.PoolClient, fn: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await client.query('SAVEPOINT fold_race');
+    try {
+      await fn();
+      await client.query('RELEASE SAVEPOINT fold_race');
+      return;
+    } catch (err) {
+      await client.query('ROLLBACK TO SAVEPOINT fold_race');
+      if ((err as { code?: string }).code !== '23505' || attempt >= 3) throw err;
+    }
   }
 }
