@@ -48,6 +48,8 @@ export class WriterPool {
   private wakers = new Set<() => void>();
   private listener?: pg.Client;
   private recovery?: NodeJS.Timeout;
+  /** Aborted by stop(): cuts a loop's backoff after a failed round short. */
+  private stopping = new AbortController();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -62,6 +64,7 @@ export class WriterPool {
 
   async start(): Promise<void> {
     this.running = true;
+    this.stopping = new AbortController();
     // A failure here must not keep the daemon from starting: the timer below tries again.
     await this.recoverAbandoned().catch((err) => this.log.warn({ err: describeError(err) }, 'recovering abandoned writes failed; will retry'));
     // Not only at start: a peer daemon that died (scale-out) or a round whose outcome could not be
@@ -87,6 +90,7 @@ export class WriterPool {
   async stop(): Promise<void> {
     this.running = false;
     clearInterval(this.recovery);
+    this.stopping.abort();
     this.wakeAll();
     await Promise.allSettled(this.loops);
     this.loops = [];
@@ -147,7 +151,7 @@ export class WriterPool {
       } catch (err) {
         failures++;
         this.log.warn({ target, err: describeError(err) }, 'writer round failed; retrying');
-        await sleep(Math.min(10_000, 200 * 2 ** Math.min(failures, 6))).catch(() => undefined);
+        await sleep(Math.min(10_000, 200 * 2 ** Math.min(failures, 6)), this.stopping.signal).catch(() => undefined);
         continue;
       }
       if (n > 0) continue;
