@@ -28,6 +28,11 @@ function recheckResult(writeId: string, available: number, version: string): Wri
   return { type: 'WriteConfirmed', eventId: `${writeId}:confirmed`, sku: SKU, source: AUTH, target: AUTH, writeId, kind: 'recheck', sourceVersion: version, occurredAt: version, rawEventId: writeId, origin: 'writer', available };
 }
 
+/** The authority's answer to our adjust of a sale on another channel (`pendingDelta` settles it). */
+function adjustResult(writeId: string, available: number, version: string, delta: number): WriteConfirmed {
+  return { type: 'WriteConfirmed', eventId: `${writeId}:confirmed`, sku: SKU, source: AUTH, target: AUTH, writeId, kind: 'adjust', sourceVersion: version, occurredAt: version, rawEventId: writeId, origin: 'writer', available, pendingDelta: delta };
+}
+
 describe('engine: changes of the stock authority within one second (equal versions)', () => {
   let b: SkuBundle;
   beforeEach(() => {
@@ -68,5 +73,31 @@ describe('engine: changes of the stock authority within one second (equal versio
     const fx = decide(b, observed(AUTH, 7, '2026-11-25T12:00:06Z', 4), ctx);
     assert.equal(b.entity.authority.available, 7);
     assert.equal(fx.writes.filter((w) => w.kind === 'recheck').length, 0);
+  });
+
+  describe('the result of our own write to the authority', () => {
+    it('does not adopt a result of the same version with another quantity (a replay after a crash returns the first result), and reads the authority instead', () => {
+      b.entity.pending = -2; // our adjust of a sale on the outlet is in flight
+      decide(b, observed(AUTH, 6, T, 3), ctx); // a later change of the same second: ambiguous, read planned
+      decide(b, recheckResult('w-1', 6, T), ctx); // the reading: 6
+      const fx = decide(b, adjustResult('w-2', 8, T, -2), ctx); // our adjust's result, 8 right after it
+      assert.equal(b.entity.authority.available, 6, 'the older quantity of the same second is not taken');
+      assert.equal(b.entity.pending, 0, 'the adjust is settled all the same');
+      const rechecks = fx.writes.filter((w) => w.kind === 'recheck');
+      assert.equal(rechecks.length, 1);
+      assert.equal(rechecks[0]!.idempotencyKey, 'recheck:w-2:confirmed');
+      assert.equal(fx.writes.filter((w) => w.target === 'woocommerce:outlet').length, 0, 'nothing is pushed to the channels on a guess');
+    });
+
+    it('adopts a result of the same version and quantity, and one of a newer version, without a read', () => {
+      b.entity.pending = -2;
+      let fx = decide(b, adjustResult('w-3', 10, T, -2), ctx);
+      assert.equal(fx.writes.filter((w) => w.kind === 'recheck').length, 0);
+      b.entity.pending = -1;
+      fx = decide(b, adjustResult('w-4', 9, '2026-11-25T12:00:06Z', -1), ctx);
+      assert.equal(b.entity.authority.available, 9);
+      assert.equal(fx.writes.filter((w) => w.kind === 'recheck').length, 0);
+      assert.deepEqual(fx.writes.filter((w) => w.target === 'woocommerce:outlet').map((w) => w.payload.available), [9]);
+    });
   });
 });

@@ -28,7 +28,7 @@ const SKUS_PER_READ = 50;
 const WRITE_RETRY = { retries: 3 };
 
 interface UserError { field: string[] | null; message: string; code: string | null }
-interface Change { name: string; delta: number; quantityAfterChange: number | null; item: { id: string; inventoryLevel: { updatedAt: string } | null } }
+interface Change { name: string; delta: number; quantityAfterChange: number | null; item: { id: string } }
 interface AdjustmentPayload { inventoryAdjustmentGroup: { id: string; createdAt: string; changes: Change[] } | null; userErrors: UserError[] }
 interface BySkuNode { id: string; sku: string | null; price: string; product: { id: string; title: string }; inventoryItem: { id: string; inventoryLevel: { updatedAt: string; quantities: Array<{ name: string; quantity: number }> } | null } }
 
@@ -167,7 +167,7 @@ export class ShopifySink implements SinkConnector {
       let p: AdjustmentPayload;
       try {
         const d = await this.o.client.request<{ inventorySetQuantities: AdjustmentPayload }>(loadDocument('InventorySetQuantities'), {
-          key, locationId, input: { name: 'available', reason: 'correction', referenceDocumentUri: `syncctl://writes/${key}`, quantities },
+          key, input: { name: 'available', reason: 'correction', referenceDocumentUri: `syncctl://writes/${key}`, quantities },
         }, { signal, retry: WRITE_RETRY });
         p = d.inventorySetQuantities;
       } catch (err) {
@@ -178,7 +178,7 @@ export class ShopifySink implements SinkConnector {
         const changes = new Map((p.inventoryAdjustmentGroup?.changes ?? []).filter((c) => c.name === 'available').map((c) => [c.item.id, c]));
         for (const r of pending) {
           const c = changes.get(r.inventoryItemId);
-          const version = c?.item.inventoryLevel?.updatedAt ?? p.inventoryAdjustmentGroup?.createdAt ?? null;
+          const version = p.inventoryAdjustmentGroup?.createdAt ?? null;
           out.push({ writeId: r.w.writeId, status: 'ok', applied: { available: c?.quantityAfterChange ?? r.quantity, version: version ? utcSeconds(version) : null, ...(r.observed !== undefined ? { observedBefore: r.observed } : {}) } });
         }
         break;
@@ -243,14 +243,14 @@ export class ShopifySink implements SinkConnector {
     const key = w.idempotencyKey.length <= 64 ? w.idempotencyKey : shortKey('adjust', w.idempotencyKey);
     try {
       const d = await this.o.client.request<{ inventoryAdjustQuantities: AdjustmentPayload }>(loadDocument('InventoryAdjustQuantities'), {
-        key, locationId,
+        key,
         input: { name: 'available', reason: 'correction', referenceDocumentUri: `syncctl://writes/${encodeURIComponent(w.writeId)}`, changes: [{ delta, inventoryItemId: w.refs.inventoryItemId, locationId: w.refs.locationId ?? locationId, changeFromQuantity: null }] },
       }, { signal, retry: WRITE_RETRY });
       const p = d.inventoryAdjustQuantities;
       const e = p.userErrors[0];
       if (e) return { writeId: w.writeId, status: 'permanent', code: `SHOPIFY_${e.code ?? 'USER_ERROR'}`, message: e.message };
       const c = p.inventoryAdjustmentGroup?.changes.find((x) => x.name === 'available');
-      const version = c?.item.inventoryLevel?.updatedAt ?? p.inventoryAdjustmentGroup?.createdAt ?? null;
+      const version = p.inventoryAdjustmentGroup?.createdAt ?? null;
       return { writeId: w.writeId, status: 'ok', applied: { available: c?.quantityAfterChange ?? null, delta, version: version ? utcSeconds(version) : null } };
     } catch (err) {
       return this.failed(w, err, signal);

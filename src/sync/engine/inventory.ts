@@ -219,6 +219,16 @@ export function onWriteConfirmed(b: SkuBundle, ev: WriteConfirmed, ctx: DecideCo
     b.entity.pending -= ev.pendingDelta;
     b.dirty.add('*');
   }
+  const auth = authorityKey(ctx);
+  if (typeof ev.available === 'number' && ev.target === auth && ev.kind !== 'recheck' && b.entity.authority.version &&
+      compareVersions(ev.sourceVersion, b.entity.authority.version) === 0 && ev.available !== b.entity.authority.available) {
+    // The authority's version (second precision) with another quantity: this write's result may
+    // be older than what we hold (a change later in the same second, or a result replayed under
+    // its idempotency key after a crash) or newer. Read the authority, as for an observation, and
+    // re-plan the channels from the reading (until then they keep what they show).
+    fx.writes.push({ target: ev.target, sku: b.sku, kind: 'recheck', payload: { refs: ch.refs }, idempotencyKey: `recheck:${ev.eventId}`, sourceKey: ev.source, sourceEventAt: ev.occurredAt });
+    return fx;
+  }
   if (typeof ev.available === 'number') {
     const newer = !ch.observed || compareVersions(ev.sourceVersion, ch.observed.version) >= 0;
     if (newer) {
@@ -228,12 +238,12 @@ export function onWriteConfirmed(b: SkuBundle, ev: WriteConfirmed, ctx: DecideCo
     if (ev.kind === 'inventory' && ch.pendingWrite === ev.available) delete ch.pendingWrite;
     // Same version (second precision) counts as newer, as for the channel's observation above:
     // otherwise the authority's echo of this write is taken for a duplicate and never adopted.
-    if (ev.target === authorityKey(ctx) && (!b.entity.authority.version || compareVersions(ev.sourceVersion, b.entity.authority.version) >= 0)) {
+    if (ev.target === auth && (!b.entity.authority.version || compareVersions(ev.sourceVersion, b.entity.authority.version) >= 0)) {
       b.entity.authority = { available: ev.available, version: ev.sourceVersion, source: ev.target, at: ev.occurredAt };
       b.dirty.add('*');
     }
   }
-  if (ev.target === authorityKey(ctx)) planStock(b, ctx, fx, ctx.rules.channels, { source: ev.source, at: ev.occurredAt });
+  if (ev.target === auth) planStock(b, ctx, fx, ctx.rules.channels, { source: ev.source, at: ev.occurredAt });
   // A write decided earlier may land after newer decisions (it was in flight): check the value
   // it left against what the channel should show now.
   else if (ev.kind === 'inventory' && ch.pendingWrite === undefined) planStock(b, ctx, fx, [ev.target], { source: ev.source, at: ev.occurredAt });
