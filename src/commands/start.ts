@@ -7,7 +7,7 @@ import { EXIT } from '../cli/exit-codes.js';
 export default class Start extends BaseCommand<typeof Start> {
   static override summary = 'Run the sync daemon: webhook intake, pollers, transform, sync workers, writers, /metrics.';
   static override description =
-    'Meant to run under systemd (config/syncctl.service). The first SIGTERM or SIGINT drains in-flight work and exits 0 within daemon.drainTimeoutSeconds; a second signal exits at once. Several daemons can share one stack: sync work is split by Kafka partitions, pollers run on one elected daemon.';
+    'Meant to run under systemd (config/syncctl.service). The first SIGTERM or SIGINT drains in-flight work and exits 0 within daemon.drainTimeoutSeconds (exits 3 naming the drain step it was in when it does not); a second signal exits at once. Several daemons can share one stack: sync work is split by Kafka partitions, pollers run on one elected daemon.';
   static override examples = ['<%= config.bin %> start', '<%= config.bin %> start --config /etc/syncctl/config.yml --log-level info'];
   static override logLevelFromConfig = true;
   static override enableJsonFlag = false;

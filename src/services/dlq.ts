@@ -4,6 +4,8 @@ import { rowToDeadLetter, type DeadLetter } from '../db/dead-letters.js';
 import type { KafkaBus } from '../pipeline/kafka/bus.js';
 import type { PipelineTopics } from '../pipeline/kafka/topics.js';
 import type { RawEvent } from '../core/model.js';
+import { COALESCING } from '../sync/effects-store.js';
+import type { WriteKind } from '../sync/engine/types.js';
 
 /** Filters of `dlq list` and `dlq replay --all`. */
 export interface DeadLetterFilter {
@@ -84,7 +86,7 @@ async function replayWrite(pool: pg.Pool, d: DeadLetter, opts: { dryRun?: boolea
   const p = d.payload as WritePayload;
   const base = { deadLetterId: d.deadLetterId, stage: d.stage, sku: d.sku };
   const target = d.stage.slice('write:'.length);
-  if (['inventory', 'fields'].includes(p.kind)) {
+  if (COALESCING.includes(p.kind as WriteKind)) {
     const newer = await pool.query(
       `select 1 from planned_writes where target_key = $1 and sku = $2 and kind = $3 and write_id <> $4 and created_at > $5 and status in ('PENDING','INFLIGHT','DONE') limit 1`,
       [target, d.sku, p.kind, p.writeId, d.firstFailedAt],

@@ -1,4 +1,4 @@
-import type { InventoryObserved, SaleCancelled, SaleRecorded, SourceKey, WriteConfirmed, WriteFailed } from '../../core/model.js';
+import type { InventoryObserved, PlatformRefs, SaleCancelled, SaleRecorded, SourceKey, WriteConfirmed, WriteFailed } from '../../core/model.js';
 import { channel, effectiveAvailable, type SkuBundle } from '../state.js';
 import { compareVersions } from '../../core/versions.js';
 import { noEffects, type DecideContext, type Effects } from './types.js';
@@ -39,6 +39,11 @@ export function planStock(b: SkuBundle, ctx: DecideContext, fx: Effects, targets
   }
 }
 
+/** Plans one read of the authority (its answer comes back as a `recheck` confirmation, taken as the truth); keyed by the event that raised the doubt. */
+function planRecheck(b: SkuBundle, fx: Effects, authority: SourceKey, refs: PlatformRefs | undefined, ev: { eventId: string; source: SourceKey; occurredAt: string }): void {
+  fx.writes.push({ target: authority, sku: b.sku, kind: 'recheck', payload: { refs }, idempotencyKey: `recheck:${ev.eventId}`, sourceKey: ev.source, sourceEventAt: ev.occurredAt });
+}
+
 /** A source reported its available quantity. */
 export function onInventoryObserved(b: SkuBundle, ev: InventoryObserved, ctx: DecideContext): Effects {
   const ch = channel(b, ev.source);
@@ -65,7 +70,7 @@ export function onInventoryObserved(b: SkuBundle, ev: InventoryObserved, ctx: De
       // late, or a later one. The timestamps cannot tell; the authority itself can: read it,
       // and take the reading (reported like a write confirmation) as the truth.
       ch.expected = e.authority.available;
-      fx.writes.push({ target: ev.source, sku: b.sku, kind: 'recheck', payload: { refs: ch.refs ?? ev.refs }, idempotencyKey: `recheck:${ev.eventId}`, sourceKey: ev.source, sourceEventAt: ev.occurredAt });
+      planRecheck(b, fx, ev.source, ch.refs ?? ev.refs, ev);
       fx.outcome = 'stale';
       return fx;
     }
@@ -226,7 +231,7 @@ export function onWriteConfirmed(b: SkuBundle, ev: WriteConfirmed, ctx: DecideCo
     // be older than what we hold (a change later in the same second, or a result replayed under
     // its idempotency key after a crash) or newer. Read the authority, as for an observation, and
     // re-plan the channels from the reading (until then they keep what they show).
-    fx.writes.push({ target: ev.target, sku: b.sku, kind: 'recheck', payload: { refs: ch.refs }, idempotencyKey: `recheck:${ev.eventId}`, sourceKey: ev.source, sourceEventAt: ev.occurredAt });
+    planRecheck(b, fx, ev.target, ch.refs, ev);
     return fx;
   }
   if (typeof ev.available === 'number') {
