@@ -1,4 +1,4 @@
-// Shared by engine.bench.ts and restart.bench.ts: a private schema / topic prefix / Redis prefix on
+// Shared by engine.bench.ts, restart.bench.ts and transform-runners.bench.ts: a private schema / topic prefix / Redis prefix on
 // the local stack, and a synthetic stream of raw events (products with stock, orders) over many SKUs.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -7,7 +7,11 @@ import { configSchema, type SyncConfig, type SyncConfigInput } from '../src/conf
 import { ensureDatabase, migrate } from '../src/db/migrate.js';
 import { createPool, quoteIdent } from '../src/db/pool.js';
 import { createKafka } from '../src/pipeline/kafka/client.js';
-import { pipelineTopics } from '../src/pipeline/kafka/topics.js';
+import { pipelineTopics, type PipelineTopics } from '../src/pipeline/kafka/topics.js';
+import { PIPELINE_FETCH, type KafkaBus } from '../src/pipeline/kafka/bus.js';
+import type { DeadLetterSink } from '../src/pipeline/dead-letter-sink.js';
+import { canonicalMessages, reportTransformed, transformRaw, type TransformRunner } from '../src/pipeline/transform/embedded.js';
+import type { SyncEventBus } from '../src/core/events.js';
 import { stackUp } from '../src/stack/manager.js';
 import type { NewRawEvent, RawOrder, RawProduct } from '../src/connectors/types.js';
 
@@ -117,5 +121,38 @@ export async function waitCaughtUp(pool: pg.Pool, config: SyncConfig, t0: number
     }
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * The embedded mapping as a consumer group of the raw topics: the transform stage as it was
+ * before issue 22 moved it into the outbox relay. Benchmarks keep it as the baseline of that
+ * change and to compare the embedded interpreter with the Flink job on the same input.
+ */
+export class RawTopicTransform implements TransformRunner {
+  readonly name = 'embedded' as const;
+  private consumer?: Awaited<ReturnType<KafkaBus['consume']>>;
+  constructor(
+    private readonly kafka: KafkaBus,
+    private readonly topics: PipelineTopics,
+    private readonly config: SyncConfig,
+    private readonly deadLetters: DeadLetterSink,
+    private readonly instrumentation?: SyncEventBus,
+  ) {}
+  async start(): Promise<void> {
+    const c = this.config;
+    this.consumer = await this.kafka.consume(
+      { groupId: `${c.daemon.groupPrefix}.transform`, topics: Object.values(this.topics.raw), fromBeginning: true, config: PIPELINE_FETCH, partitionsConsumedConcurrently: c.batching.partitionsConcurrently },
+      async (batch) => {
+        const out = transformRaw(batch.messages.map((m) => ({ value: m.malformed ? undefined : m.value, text: m.rawValue?.toString('utf8'), context: { topic: batch.topic, partition: batch.partition, offset: m.offset } })), c.identity.sku);
+        if (out.events.length) await this.kafka.publish(this.topics.canonical, canonicalMessages(out.events));
+        await this.deadLetters.publish(await this.deadLetters.record(out.rejects));
+        if (this.instrumentation) reportTransformed(this.instrumentation, out);
+      },
+    );
+  }
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+    this.consumer = undefined;
   }
 }

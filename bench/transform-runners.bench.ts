@@ -11,7 +11,8 @@ import { DeadLetterSink } from '../src/pipeline/dead-letter-sink.js';
 import { KafkaBus } from '../src/pipeline/kafka/bus.js';
 import { createKafka } from '../src/pipeline/kafka/client.js';
 import { allTopicNames, ensureTopics, pipelineTopics, type PipelineTopics } from '../src/pipeline/kafka/topics.js';
-import { EmbeddedTransformRunner, type TransformRunner } from '../src/pipeline/transform/embedded-runner.js';
+import type { TransformRunner } from '../src/pipeline/transform/embedded.js';
+import { RawTopicTransform } from './engine-support.js';
 import { FlinkTransformRunner } from '../src/pipeline/transform/flink/runner.js';
 import { flinkDlqTopic } from '../src/pipeline/transform/flink/sql.js';
 import { ScriptComponent } from '../src/stack/script-component.js';
@@ -122,7 +123,7 @@ async function preload(e: Env, n: number): Promise<void> {
 
 function makeRunner(kind: 'embedded' | 'flink', e: Env): TransformRunner & { cancelJobs?: () => Promise<void> } {
   const sink = new DeadLetterSink(e.pool, e.bus, e.topics.dlq);
-  if (kind === 'embedded') return new EmbeddedTransformRunner(e.bus, e.topics, e.config.identity.sku, sink, `${e.config.daemon.groupPrefix}.transform`);
+  if (kind === 'embedded') return new RawTopicTransform(e.bus, e.topics, e.config, sink);
   return new FlinkTransformRunner({ config: e.config, kafka: e.bus, pool: e.pool, deadLetters: sink, metrics: false });
 }
 

@@ -231,7 +231,7 @@ export const configSchema = z.strictObject({
       writeLeaseSeconds: z.number().int().min(5).default(60),
       /** Settle window before correcting an unexplained stock difference on a channel (its order may be on the way). */
       settleSeconds: z.number().min(0).default(10),
-      /** Consumer group ids are `<groupPrefix>.transform` and `<groupPrefix>.sync`. */
+      /** Consumer group ids are `<groupPrefix>.sync` (and `<groupPrefix>.transform`, the Flink job's, with the Flink runner). */
       groupPrefix: z.string().regex(/^[A-Za-z0-9._-]+$/).default('syncctl'),
       /** Create the webhook subscriptions the sources need on start (Shopify, WooCommerce). */
       registerWebhooks: z.boolean().default(true),
@@ -241,6 +241,12 @@ export const configSchema = z.strictObject({
   transform: z
     .strictObject({
       runner: z.enum(['embedded', 'flink']).default('embedded'),
+      /**
+       * With the embedded runner, also publish every source event to its platform's raw topic
+       * (for other consumers; the embedded transform itself runs in the outbox relay and does not
+       * read them). The Flink runner always has them: they are its input.
+       */
+      publishRawTopics: z.boolean().default(false),
       /** The Flink runner (`runner: flink`): where the cluster is and how the transform job runs. */
       flink: z
         .strictObject({

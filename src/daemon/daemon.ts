@@ -10,14 +10,13 @@ import { createPool } from '../db/pool.js';
 import { migrate } from '../db/migrate.js';
 import { createKafka } from '../pipeline/kafka/client.js';
 import { KafkaBus } from '../pipeline/kafka/bus.js';
-import { allTopicNames, ensureTopics, pipelineTopics, type PipelineTopics } from '../pipeline/kafka/topics.js';
+import { allTopicNames, ensureTopics, pipelineGroups, pipelineTopics, type PipelineTopics } from '../pipeline/kafka/topics.js';
 import { createCacheClient } from '../pipeline/cache/redis.js';
 import { EventStore } from '../pipeline/intake/event-store.js';
 import { OutboxRelay } from '../pipeline/intake/outbox-relay.js';
 import { WebhookIntake } from '../pipeline/intake/webhook-intake.js';
 import { PollScheduler } from '../pipeline/intake/poll-scheduler.js';
 import { DeadLetterSink } from '../pipeline/dead-letter-sink.js';
-import { EmbeddedTransformRunner, type TransformRunner } from '../pipeline/transform/embedded-runner.js';
 import { FlinkTransformRunner } from '../pipeline/transform/flink/runner.js';
 import { StateStore } from '../sync/state-store.js';
 import { SyncWorker } from '../sync/worker.js';
@@ -41,7 +40,6 @@ export class Daemon {
   private kafka?: KafkaBus;
   private http?: FastifyInstance;
   private relay?: OutboxRelay;
-  private transform?: TransformRunner;
   private flink?: FlinkTransformRunner;
   private worker?: SyncWorker;
   private writers?: WriterPool;
@@ -95,10 +93,7 @@ export class Daemon {
       bindMetrics(this.instrumentation, registry);
       const probes = new MetricProbes({ registry });
       probes.register('dlq-depth', deadLetterDepthProbe(this.pool, this.instrumentation));
-      const groups = [
-        { group: `${c.daemon.groupPrefix}.transform`, topics: Object.values(topics.raw) },
-        { group: `${c.daemon.groupPrefix}.sync`, topics: [topics.canonical] },
-      ];
+      const groups = pipelineGroups(c.daemon.groupPrefix, c.transform.runner, topics);
       probes.register('consumer-lag', kafkaConsumerLagProbe(await this.kafka.getAdmin(), this.instrumentation, groups));
       if (c.monitoring.metricsHistory.enabled) {
         this.history = new MetricsHistoryWriter({ pool: this.pool, registry, probes, intervalSeconds: c.monitoring.metricsHistory.intervalSeconds, retentionDays: c.monitoring.metricsHistory.retentionDays, extraLabels: { daemon: hostname() }, bus: this.instrumentation });
@@ -120,15 +115,14 @@ export class Daemon {
       this.http = server.app;
       this.url = server.url;
 
-      this.relay = new OutboxRelay(this.pool, c.database.url, this.kafka, topics, { batchSize: Math.max(2000, c.batching.maxBatchSize), idlePollMs: 1000 }, this.instrumentation);
+      // Embedded runner: the relay maps each stored event itself (no raw-topic consumer hop).
+      // Flink runner: the relay publishes the raw topics; Flink owns the job, and one daemon (the
+      // leader) makes sure it runs and relays its rejects.
+      const flink = c.transform.runner === 'flink';
+      const output = flink ? { raw: true } : { raw: c.transform.publishRawTopics, transform: { skuRule: c.identity.sku, deadLetters } };
+      this.relay = new OutboxRelay(this.pool, c.database.url, this.kafka, topics, { batchSize: Math.max(2000, c.batching.maxBatchSize), idlePollMs: 1000, output }, this.instrumentation);
       await this.relay.start();
-      if (c.transform.runner === 'flink') {
-        // Flink owns the job; one daemon (the leader) makes sure it runs and relays its rejects.
-        this.flink = new FlinkTransformRunner({ config: c, kafka: this.kafka, pool: this.pool, deadLetters });
-      } else {
-        this.transform = new EmbeddedTransformRunner(this.kafka, topics, c.identity.sku, deadLetters, `${c.daemon.groupPrefix}.transform`, this.instrumentation, { concurrency: c.batching.partitionsConcurrently });
-        await this.transform.start();
-      }
+      if (flink) this.flink = new FlinkTransformRunner({ config: c, kafka: this.kafka, pool: this.pool, deadLetters });
       const state = new StateStore(this.pool, this.redis, c.redis.keyPrefix, c.redis.ttlSeconds, this.instrumentation);
       this.worker = new SyncWorker(this.pool, this.kafka, state, deadLetters, { groupId: `${c.daemon.groupPrefix}.sync`, canonicalTopic: topics.canonical, rules: engineRules(c), concurrency: c.batching.partitionsConcurrently }, this.instrumentation);
       await this.worker.start();
@@ -255,7 +249,6 @@ export class Daemon {
       for (let i = 0; i < 20 && (await this.relay.relayOnce()) > 0; i++);
     });
     await step('relay', () => this.relay?.stop());
-    await step('transform', () => this.transform?.stop());
     await step('worker', () => this.worker?.stop());
     await step('writers', () => this.writers?.stop());
     await step('history', () => this.history?.stop({ flush: true }));

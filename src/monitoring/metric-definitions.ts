@@ -36,7 +36,7 @@ export function defineSyncMetrics(registry: Registry) {
     webhookDeliveries: counter('webhook_deliveries_total', 'Webhook deliveries by platform, instance, outcome (accepted|duplicate|rejected) and rejection reason.', ['platform', 'instance', 'outcome', 'reason']),
     webhookSeconds: histogram('webhook_handling_seconds', 'Time to verify and store one webhook delivery.', ['platform', 'outcome'], OPERATION_BUCKETS),
     eventsIngested: counter('events_ingested_total', 'Raw events stored by intake, by source key, origin (webhook|poll|backfill|cdc) and event type.', ['source', 'origin', 'type']),
-    eventsPublished: counter('events_published_total', 'Raw events published to Kafka by the outbox relay, by platform.', ['platform']),
+    eventsPublished: counter('events_published_total', 'Source events relayed from the outbox to Kafka (raw topics and/or canonical events of the embedded transform), by platform.', ['platform']),
     eventsTransformed: counter('events_transformed_total', 'Canonical events produced by the transform stage, by runner and canonical type.', ['runner', 'type']),
     eventsInvalid: counter('events_invalid_total', 'Raw events the transform stage could not map, by runner.', ['runner']),
 

@@ -4,6 +4,9 @@ import { rowToDeadLetter, type DeadLetter } from '../db/dead-letters.js';
 import type { KafkaBus } from '../pipeline/kafka/bus.js';
 import type { PipelineTopics } from '../pipeline/kafka/topics.js';
 import type { RawEvent } from '../core/model.js';
+import type { SkuNormalisation } from '../core/ids.js';
+import { DeadLetterSink } from '../pipeline/dead-letter-sink.js';
+import { canonicalMessages, transformRaw } from '../pipeline/transform/embedded.js';
 import { COALESCING } from '../sync/effects-store.js';
 import type { WriteKind } from '../sync/engine/types.js';
 
@@ -59,8 +62,10 @@ interface WritePayload {
  * Replays dead letters through the pipeline, against current state:
  * - a failed write goes back to its writer with the same idempotency key, unless a newer write of
  *   the same kind to the same target and SKU was planned since (superseded);
- * - a raw event the transform rejected is published again to its raw topic, unless the source
- *   has sent a newer event for the same entity since (superseded).
+ * - a raw event the transform rejected goes through the transform again, unless the source has
+ *   sent a newer event for the same entity since (superseded): with the embedded runner
+ *   (`transform`) it is mapped here and its canonical events published (a reject again is a new
+ *   dead letter, and the outcome says so); with the Flink runner it is published to its raw topic.
  * With `wait`, waits for the writers' verdict (replayed / failed again).
  */
 export async function replayDeadLetters(
@@ -68,7 +73,7 @@ export async function replayDeadLetters(
   kafka: KafkaBus,
   topics: PipelineTopics,
   list: DeadLetter[],
-  opts: { dryRun?: boolean; waitMs?: number } = {},
+  opts: { dryRun?: boolean; waitMs?: number; transform?: { skuRule: SkuNormalisation } } = {},
 ): Promise<ReplayOutcome[]> {
   const out: ReplayOutcome[] = [];
   for (const d of list) {
@@ -116,7 +121,7 @@ async function replayWrite(pool: pg.Pool, d: DeadLetter, opts: { dryRun?: boolea
   return { ...base, outcome: 'replayed', detail: 'queued; no writer finished it in time (is `syncctl start` running?)' };
 }
 
-async function replayRaw(pool: pg.Pool, kafka: KafkaBus, topics: PipelineTopics, d: DeadLetter, opts: { dryRun?: boolean }): Promise<ReplayOutcome> {
+async function replayRaw(pool: pg.Pool, kafka: KafkaBus, topics: PipelineTopics, d: DeadLetter, opts: { dryRun?: boolean; transform?: { skuRule: SkuNormalisation } }): Promise<ReplayOutcome> {
   const base = { deadLetterId: d.deadLetterId, stage: d.stage, sku: d.sku };
   const ev = d.payload as Partial<RawEvent> | null;
   if (!ev || typeof ev !== 'object' || typeof ev.eventId !== 'string' || !ev.platform || !(ev.platform in topics.raw)) {
@@ -131,6 +136,16 @@ async function replayRaw(pool: pg.Pool, kafka: KafkaBus, topics: PipelineTopics,
     return { ...base, outcome: opts.dryRun ? 'would-skip' : 'superseded', detail: 'newer event from the source' };
   }
   if (opts.dryRun) return { ...base, outcome: 'would-replay' };
+  if (opts.transform) {
+    const out = transformRaw([{ value: { ...ev, origin: 'replay' }, context: { replayOf: d.deadLetterId } }], opts.transform.skuRule);
+    if (out.events.length) await kafka.publish(topics.canonical, canonicalMessages(out.events));
+    const sink = new DeadLetterSink(pool, kafka, topics.dlq);
+    const again = await sink.record(out.rejects);
+    await markDeadLetter(pool, d.deadLetterId, 'REPLAYED', null);
+    await sink.publish(again);
+    if (again.length) return { ...base, outcome: 'failed', detail: `rejected again by the transform (${again.map((a) => a.errorCode).join(', ')}): new dead letter ${again.map((a) => a.deadLetterId).join(', ')}` };
+    return { ...base, outcome: 'replayed', detail: `mapped again: ${out.events.length} canonical event(s) published` };
+  }
   await kafka.publish(topics.raw[ev.platform as keyof PipelineTopics['raw']], [{ key: ev.sku ?? ev.entityRef ?? ev.eventId, value: { ...ev, origin: 'replay' }, headers: { 'syncctl-replay': d.deadLetterId } }]);
   await markDeadLetter(pool, d.deadLetterId, 'REPLAYED', null);
   return { ...base, outcome: 'replayed', detail: 'published to the raw topic again (a new dead letter appears if it fails again)' };

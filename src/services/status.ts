@@ -6,7 +6,7 @@ import { createPool } from '../db/pool.js';
 import { describeError } from '../core/errors.js';
 import { sourceKey } from '../core/model.js';
 import { createKafka } from '../pipeline/kafka/client.js';
-import { pipelineTopics } from '../pipeline/kafka/topics.js';
+import { pipelineGroups, pipelineTopics } from '../pipeline/kafka/topics.js';
 import { DebeziumConnector } from '../connectors/erp/debezium.js';
 import { createWooCommerceConnector } from '../connectors/woocommerce/index.js';
 import { readDriftResults, type DriftResult } from './diff/drift-check.js';
@@ -136,7 +136,7 @@ async function collectConsumerLag(config: SyncConfig, report: StatusReport): Pro
   await admin.connect();
   try {
     const topics = pipelineTopics(config.kafka.topicPrefix);
-    for (const [group, list] of [[`${config.daemon.groupPrefix}.transform`, Object.values(topics.raw)], [`${config.daemon.groupPrefix}.sync`, [topics.canonical]]] as const) {
+    for (const { group, topics: list } of pipelineGroups(config.daemon.groupPrefix, config.transform.runner, topics)) {
       let lag = 0;
       for (const topic of list) {
         const [committed, ends] = await Promise.all([admin.fetchOffsets({ groupId: group, topics: [topic] }).catch(() => []), admin.fetchTopicOffsets(topic).catch(() => [])]);

@@ -115,6 +115,51 @@ describe('syncctl conflicts and dlq (the CLI against a real database and Kafka)'
     assert.equal((await iso.pool.query('select status from planned_writes where write_id = $1', [writeId])).rows[0].status, 'FAILED');
   });
 
+  const transformDeadLetter = async (sku: string) => {
+    const eventId = randomUUID();
+    const at = new Date().toISOString();
+    const raw = {
+      eventId, platform: 'shopify', instance: 'main', eventType: 'inventory_levels/update', entityRef: `ii-${sku}`, origin: 'webhook', dedupeKey: `d-${eventId}`,
+      occurredAt: at, receivedAt: at, checksum: 'x', sku,
+      payload: { kind: 'inventory', sku, available: 7, updatedAt: at, refs: { id: `gid://shopify/ProductVariant/${sku}`, inventoryItemId: `gid://shopify/InventoryItem/${sku}` } },
+    };
+    const dl = randomUUID();
+    await iso.pool.query(
+      `insert into dead_letters (dead_letter_id, event_id, source_key, sku, stage, error_class, error_code, error_message, attempts, payload, first_failed_at)
+       values ($1, $2, 'shopify:main', $3, 'transform', 'PERMANENT', 'UNKNOWN_KIND', 'rejected by an older mapping', 1, $4, now())`,
+      [dl, eventId, sku, JSON.stringify(raw)],
+    );
+    return { dl, eventId };
+  };
+
+  it('replays a transform dead letter through the embedded transform: its canonical event is published (no raw-topic consumer needed)', async () => {
+    const topics = pipelineTopics(iso.config.kafka.topicPrefix);
+    const seen: DecodedMessage[] = [];
+    const consumer = await kafka.consume({ groupId: `t-${randomSuffix()}`, topics: [topics.canonical], fromBeginning: true }, async (b) => void seen.push(...b.messages));
+    try {
+      const { dl, eventId } = await transformDeadLetter('SKU-T1');
+      const r = await runCli(['dlq', 'replay', dl, '--json'], { env });
+      assert.equal(r.exitCode, 0, String(r.stderr));
+      assert.equal(r.json.result.outcomes[0].outcome, 'replayed', r.json.result.outcomes[0].detail);
+      const ev = await eventually(async () => seen.map((m) => m.value as { rawEventId: string; type: string; sku: string; origin: string }).find((v) => v.rawEventId === eventId), 'the canonical event on the canonical topic');
+      assert.deepEqual([ev.type, ev.sku, ev.origin], ['InventoryObserved', 'SKU-T1', 'replay']);
+      assert.equal((await iso.pool.query('select status from dead_letters where dead_letter_id = $1', [dl])).rows[0].status, 'REPLAYED');
+    } finally {
+      await consumer.disconnect();
+    }
+  });
+
+  it('reports a transform dead letter rejected again as failed, naming the new dead letter', async () => {
+    const { dl, eventId } = await transformDeadLetter('   ');
+    const r = await runCli(['dlq', 'replay', dl, '--json'], { env });
+    assert.equal(r.exitCode, 1, String(r.stderr));
+    assert.equal(r.json.result.outcomes[0].outcome, 'failed');
+    const again = await iso.pool.query<{ dead_letter_id: string; error_code: string; status: string }>(`select dead_letter_id, error_code, status from dead_letters where event_id = $1 and dead_letter_id <> $2`, [eventId, dl]);
+    assert.equal(again.rows.length, 1);
+    assert.equal(again.rows[0]!.error_code, 'NO_SKU');
+    assert.match(r.json.result.outcomes[0].detail, new RegExp(again.rows[0]!.dead_letter_id));
+  });
+
   it('lists, shows and discards dead letters', async () => {
     const { dl } = await failedWrite('SKU-D4');
     const list = await runCli(['dlq', 'list', '--source', 'woocommerce', '--json'], { env });

@@ -2,13 +2,13 @@ import { strict as assert } from 'node:assert';
 import { Redis } from 'ioredis';
 import { isolate, type Isolation } from '../support/isolation.js';
 import { eventually } from '../support/wait.js';
-import { KafkaBus } from '../../src/pipeline/kafka/bus.js';
+import { KafkaBus, type OutMessage } from '../../src/pipeline/kafka/bus.js';
+import { createPool } from '../../src/db/pool.js';
 import { createKafka } from '../../src/pipeline/kafka/client.js';
 import { allTopicNames, ensureTopics, pipelineTopics, type PipelineTopics } from '../../src/pipeline/kafka/topics.js';
 import { EventStore } from '../../src/pipeline/intake/event-store.js';
 import { OutboxRelay } from '../../src/pipeline/intake/outbox-relay.js';
 import { DeadLetterSink } from '../../src/pipeline/dead-letter-sink.js';
-import { EmbeddedTransformRunner } from '../../src/pipeline/transform/embedded-runner.js';
 import { StateStore } from '../../src/sync/state-store.js';
 import { SyncWorker } from '../../src/sync/worker.js';
 import { createCacheClient } from '../../src/pipeline/cache/redis.js';
@@ -37,17 +37,23 @@ function order(platform: 'shopify' | 'woocommerce', instance: string, orderId: s
   return { platform, instance, eventType: 'orders/updated', entityRef: orderId, origin: 'webhook', dedupeKey: `o-${orderId}-${updatedAt}`, occurredAt: updatedAt, payload };
 }
 
-describe('Pipeline: intake → raw topic → transform → canonical topic → sync worker (real Kafka, PostgreSQL, Redis)', function () {
+describe('Pipeline: intake → outbox relay with the embedded transform → canonical topic → sync worker (real Kafka, PostgreSQL, Redis)', function () {
   this.timeout(60_000);
   let iso: Isolation;
   let kafka: KafkaBus;
   let topics: PipelineTopics;
   let store: EventStore;
   let relay: OutboxRelay;
-  let transform: EmbeddedTransformRunner;
   let worker: SyncWorker;
   let redis: Redis;
 
+  /** True once the sync workers' group has committed every message of the canonical topic. */
+  const workerCaughtUp = async () => {
+    const admin = await kafka.getAdmin();
+    const [committed, ends] = await Promise.all([admin.fetchOffsets({ groupId: `${iso.config.kafka.topicPrefix}.sync`, topics: [topics.canonical] }), admin.fetchTopicOffsets(topics.canonical)]);
+    const at = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    return ends.every((e) => Number(e.high) === 0 || at.get(e.partition) === Number(e.high));
+  };
   const writes = async (sku: string) =>
     (await iso.pool.query<{ target_key: string; kind: string; payload: Record<string, unknown>; status: string }>(`select target_key, kind, payload, status from planned_writes where sku = $1 order by created_at`, [sku])).rows;
 
@@ -59,17 +65,14 @@ describe('Pipeline: intake → raw topic → transform → canonical topic → s
     await ensureTopics(await kafka.getAdmin(), allTopicNames(topics), 2, 1);
     store = new EventStore(iso.pool);
     const dls = new DeadLetterSink(iso.pool, kafka, topics.dlq);
-    relay = new OutboxRelay(iso.pool, cfg.database.url, kafka, topics, { batchSize: 500, idlePollMs: 200 });
+    relay = new OutboxRelay(iso.pool, cfg.database.url, kafka, topics, { batchSize: 500, idlePollMs: 200, output: { raw: false, transform: { skuRule: cfg.identity.sku, deadLetters: dls } } });
     await relay.start();
-    transform = new EmbeddedTransformRunner(kafka, topics, cfg.identity.sku, dls, `${cfg.kafka.topicPrefix}.transform`);
-    await transform.start();
     redis = createCacheClient(cfg.redis.url);
     worker = new SyncWorker(iso.pool, kafka, new StateStore(iso.pool, redis, cfg.redis.keyPrefix, 600), dls, { groupId: `${cfg.kafka.topicPrefix}.sync`, canonicalTopic: topics.canonical, rules: RULES });
     await worker.start();
   });
   after(async () => {
     await relay?.stop();
-    await transform?.stop();
     await worker?.stop();
     await kafka?.close();
     redis?.disconnect();
@@ -126,4 +129,49 @@ describe('Pipeline: intake → raw topic → transform → canonical topic → s
     assert.equal(dl.stage, 'transform');
     await eventually(async () => (await iso.pool.query(`select 1 from sync_state where entity_id = 'SKU-B'`)).rowCount, 'SKU-B processed');
   });
+
+  it('after losing its transaction between publishing and deleting the outbox entries, relays the round again and the worker applies the sale once', async () => {
+    // The relay's transaction is killed by PostgreSQL right after its canonical events reached
+    // Kafka (what a crash of the daemon at that point leaves): the entries stay, the round is
+    // published a second time, and the sync worker's ledger absorbs the duplicate.
+    const cfg = iso.config;
+    const crashPool = await createPool({ url: cfg.database.url, schema: cfg.database.schema, max: 2, applicationName: `relay-crash-${process.pid}` });
+    const published: string[] = [];
+    let armed = true;
+    class KilledAfterPublish extends KafkaBus {
+      override async publish(topic: string, messages: OutMessage[]): Promise<void> {
+        await super.publish(topic, messages);
+        if (topic !== topics.canonical) return;
+        for (const m of messages) published.push((m.value as { eventId: string }).eventId);
+        if (!armed) return;
+        armed = false;
+        const killed = await iso.pool.query(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1 and state = 'idle in transaction'`, [`relay-crash-${process.pid}`]);
+        assert.equal(killed.rowCount, 1, 'the relay held one open transaction after publishing');
+      }
+    }
+    const crashBus = new KilledAfterPublish(createKafka(cfg.kafka));
+    const dls = new DeadLetterSink(crashPool, crashBus, topics.dlq);
+    const crashing = new OutboxRelay(crashPool, cfg.database.url, crashBus, topics, { batchSize: 500, idlePollMs: 200, output: { raw: false, transform: { skuRule: cfg.identity.sku, deadLetters: dls } } });
+    await relay.stop(); // only the crashing relay takes this round
+    try {
+      const adjustsBefore = (await writes('SKU-A')).filter((x) => x.kind === 'adjust').length;
+      await store.store([order('woocommerce', 'outlet', 'W-3001', 'SKU-A', 3)]);
+      await crashing.start();
+      await eventually(async () => (await iso.pool.query('select 1 from outbox')).rowCount === 0 && published.length >= 2, 'the round relayed twice and the outbox empty');
+      const saleEvents = published.filter((id) => id.includes(':SaleRecorded:'));
+      assert.equal(saleEvents.length, 2, `the sale's canonical event was published twice: ${published.join(', ')}`);
+      assert.equal(saleEvents[0], saleEvents[1], 'with the same canonical event id');
+      await eventually(workerCaughtUp, 'the sync worker past both copies');
+      const adjusts = (await writes('SKU-A')).filter((x) => x.kind === 'adjust');
+      assert.deepEqual(adjusts.slice(adjustsBefore).map((x) => x.payload.delta), [-3], 'one adjust of the authority for the sale');
+      const ledger = await iso.pool.query(`select quantity, status from inventory_ledger where order_id = 'W-3001'`);
+      assert.deepEqual(ledger.rows, [{ quantity: 3, status: 'COMMITTED' }]);
+    } finally {
+      await crashing.stop();
+      await crashBus.close();
+      await crashPool.end();
+      await relay.start();
+    }
+  });
 });
+

@@ -23,7 +23,9 @@ export default class DlqReplay extends BaseCommand<typeof DlqReplay> {
     const res = await this.resources();
     const pool = await res.pool();
     const list = this.args.id ? [await getDeadLetter(pool, this.args.id)] : await listDeadLetters(pool, { source: this.flags.source, stage: this.flags.stage, code: this.flags.code, limit: 100_000 });
-    const outcomes = await replayDeadLetters(pool, res.kafka(), res.topics, list, { dryRun: this.flags['dry-run'], waitMs: this.flags.wait ? 30_000 : 0 });
+    const { config } = await this.loadConfig();
+    const transform = config.transform.runner === 'embedded' ? { skuRule: config.identity.sku } : undefined;
+    const outcomes = await replayDeadLetters(pool, res.kafka(), res.topics, list, { dryRun: this.flags['dry-run'], waitMs: this.flags.wait ? 30_000 : 0, transform });
     const summary: Record<string, number> = {};
     for (const o of outcomes) summary[o.outcome] = (summary[o.outcome] ?? 0) + 1;
     if (outcomes.some((o) => o.outcome === 'failed')) this.setFindings();

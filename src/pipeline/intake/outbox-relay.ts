@@ -6,6 +6,10 @@ import { sleep } from '../../core/retry.js';
 import type { KafkaBus } from '../kafka/bus.js';
 import type { PipelineTopics } from '../kafka/topics.js';
 import type { RawEvent } from '../../core/model.js';
+import type { SkuNormalisation } from '../../core/ids.js';
+import type { DeadLetter } from '../../db/dead-letters.js';
+import type { DeadLetterSink } from '../dead-letter-sink.js';
+import { canonicalMessages, reportTransformed, transformRaw, type RawInput } from '../transform/embedded.js';
 import { OUTBOX_CHANNEL } from './event-store.js';
 
 /** `ts` (a timestamptz expression) as JavaScript's toISOString() writes it. */
@@ -15,6 +19,7 @@ function isoUtc(ts: string): string {
 
 /** One event as the relay reads it from the outbox. */
 interface RelayRow {
+  seq: string;
   platform: RawEvent['platform'];
   instance: string;
   event_id: string;
@@ -27,6 +32,19 @@ interface RelayRow {
 interface Round {
   client: pg.PoolClient;
   rows: RelayRow[];
+  /** Returns the client to the pool (destroyed when given the error that broke it). */
+  release: (err?: Error) => void;
+}
+
+/** What the relay publishes for each event. */
+export interface RelayOutput {
+  /** The event itself, on its platform's raw topic (what the Flink runner consumes). */
+  raw: boolean;
+  /**
+   * The embedded transform: the event mapped by the declarative mapping, its canonical events
+   * on the canonical topic and its rejects as dead letters (stored in the round's transaction).
+   */
+  transform?: { skuRule: SkuNormalisation; deadLetters: DeadLetterSink };
 }
 
 /** Settings of the relay. */
@@ -35,13 +53,17 @@ export interface OutboxRelayOptions {
   batchSize: number;
   /** Fallback poll interval when no NOTIFY arrives (ms). */
   idlePollMs: number;
+  /** What is published (default: raw topics only). */
+  output?: RelayOutput;
 }
 
 /**
- * Publishes the events of the `outbox` to their platform's raw topic, keyed by SKU (or the
- * entity's id), and deletes their outbox entries in the same transaction. A crash before the
- * commit republishes (at least once); consumers deduplicate by event id. Entries are claimed
- * with SKIP LOCKED, so several daemons can relay at once.
+ * Publishes the events of the `outbox` and deletes their outbox entries in the same transaction:
+ * with the embedded transform, the canonical events the mapping makes of them (keyed by SKU; the
+ * rejects become dead letters in that transaction); with raw output, the events themselves on
+ * their platform's raw topic (keyed by SKU or the entity's id), for the Flink runner. A crash
+ * before the commit republishes (at least once); consumers deduplicate by event id. Entries are
+ * claimed with SKIP LOCKED, so several daemons can relay at once.
  */
 export class OutboxRelay {
   private readonly log = getLogger('relay');
@@ -107,6 +129,16 @@ export class OutboxRelay {
    */
   private async claim(): Promise<Round | undefined> {
     const client = await this.pool.connect();
+    // A claimed round holds its transaction open while it (or the round before it) is published:
+    // a connection lost meanwhile (a restart, an administrator's terminate) is an 'error' event
+    // with no query to reject. Its rows stay in the outbox and are relayed again; the client is
+    // destroyed on release.
+    const lost = (err: Error) => this.log.warn({ err: err.message }, 'relay lost its database connection mid-round; the round will be relayed again');
+    client.on('error', lost);
+    const release = (err?: Error) => {
+      client.removeListener('error', lost);
+      client.release(err);
+    };
     try {
       await client.query('BEGIN');
       const r = await client.query<RelayRow>(
@@ -114,7 +146,7 @@ export class OutboxRelay {
            delete from outbox where seq in (select seq from outbox order by seq limit $1 for update skip locked)
            returning seq, event_id
          )
-         select lower(s.source_type) as platform, s.source_instance as instance, s.event_id, coalesce(s.sku, s.source_id) as key,
+         select c.seq::text as seq, lower(s.source_type) as platform, s.source_instance as instance, s.event_id, coalesce(s.sku, s.source_id) as key,
                 (extract(epoch from s.received_at) * 1000)::bigint::text as ts,
                 json_build_object(
                   'eventId', s.event_id, 'platform', lower(s.source_type), 'instance', s.source_instance,
@@ -127,53 +159,77 @@ export class OutboxRelay {
       );
       if (r.rowCount === 0) {
         await client.query('COMMIT');
-        client.release();
+        release();
         return undefined;
       }
-      return { client, rows: r.rows };
+      return { client, rows: r.rows, release };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
-      client.release();
+      release(err as Error);
       throw err;
     }
   }
 
   /** Publishes a claimed round and commits the removal of its entries; a failure to publish rolls it back. */
-  private async finish({ client, rows }: Round): Promise<number> {
+  private async finish({ client, rows, release }: Round): Promise<number> {
+    const output = this.opts.output ?? { raw: true };
+    let rejected: DeadLetter[] = [];
+    let failure: Error | undefined;
     try {
-      const byTopic = new Map<string, RelayRow[]>();
-      for (const e of rows) {
-        const topic = this.topics.raw[e.platform];
-        let list = byTopic.get(topic);
-        if (!list) byTopic.set(topic, (list = []));
-        list.push(e);
+      if (output.raw) await this.publishRaw(rows);
+      if (output.transform) {
+        const out = transformRaw(rows.map(toInput), output.transform.skuRule);
+        // Canonical events first, then the rejects' rows in this transaction: both or neither.
+        if (out.events.length) await this.kafka.publish(this.topics.canonical, canonicalMessages(out.events));
+        rejected = await output.transform.deadLetters.record(out.rejects, client);
+        await client.query('COMMIT');
+        reportTransformed(this.instrumentation, out);
+      } else {
+        await client.query('COMMIT');
       }
-      for (const [topic, list] of byTopic) {
-        // KafkaBus.publish splits the list into requests well under the broker's message.max.bytes.
-        await this.kafka.publish(
-          topic,
-          list.map((e) => ({ key: e.key, value: undefined, json: e.value, headers: { 'syncctl-event-id': e.event_id, 'syncctl-source': `${e.platform}:${e.instance}` }, timestamp: Number(e.ts) })),
-        );
-        this.instrumentation.emit('events.published', { platform: list[0]!.platform, count: list.length });
-      }
-      await client.query('COMMIT');
-      return rows.length;
     } catch (err) {
+      failure = err as Error;
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
-      client.release();
+      release(failure);
+    }
+    const byPlatform = new Map<string, number>();
+    for (const r of rows) byPlatform.set(r.platform, (byPlatform.get(r.platform) ?? 0) + 1);
+    for (const [platform, count] of byPlatform) this.instrumentation.emit('events.published', { platform, count });
+    if (rejected.length && output.transform) {
+      this.log.warn({ count: rejected.length, codes: [...new Set(rejected.map((r) => r.errorCode))] }, 'raw events dead-lettered by the transform');
+      // The rows are durable; the DLQ topic is a copy for other consumers.
+      await output.transform.deadLetters.publish(rejected).catch((err: unknown) => this.log.warn({ err: describeError(err) }, 'dead letters stored but not published to the DLQ topic'));
+    }
+    return rows.length;
+  }
+
+  /** Publishes the events of a round to their platform's raw topic, in outbox order. */
+  private async publishRaw(rows: RelayRow[]): Promise<void> {
+    const byTopic = new Map<string, RelayRow[]>();
+    for (const e of rows) {
+      const topic = this.topics.raw[e.platform];
+      let list = byTopic.get(topic);
+      if (!list) byTopic.set(topic, (list = []));
+      list.push(e);
+    }
+    for (const [topic, list] of byTopic) {
+      // KafkaBus.publish splits the list into requests well under the broker's message.max.bytes.
+      await this.kafka.publish(
+        topic,
+        list.map((e) => ({ key: e.key, value: undefined, json: e.value, headers: { 'syncctl-event-id': e.event_id, 'syncctl-source': `${e.platform}:${e.instance}` }, timestamp: Number(e.ts) })),
+      );
     }
   }
 
   /** Gives a claimed round back (its entries stay in the outbox). */
-  private async abort({ client }: Round): Promise<void> {
+  private async abort({ client, release }: Round): Promise<void> {
     try {
       await client.query('ROLLBACK');
-    } catch {
-      // the connection failed: its transaction is gone with it
-    } finally {
-      client.release();
+      release();
+    } catch (err) {
+      release(err as Error); // the connection failed: its transaction is gone with it
     }
   }
 
@@ -231,4 +287,9 @@ export class OutboxRelay {
       });
     }
   }
+}
+
+/** An outbox row as the embedded transform's input (PostgreSQL rendered valid JSON). */
+function toInput(row: RelayRow): RawInput {
+  return { value: JSON.parse(row.value) as unknown, context: { outboxSeq: row.seq } };
 }

@@ -27,6 +27,22 @@ export function pipelineTopics(prefix: string): PipelineTopics {
   };
 }
 
+/** A consumer group of the pipeline and the topics it reads. */
+export interface PipelineGroup {
+  group: string;
+  topics: string[];
+}
+
+/**
+ * The pipeline's consumer groups: the sync workers (`<groupPrefix>.sync`, canonical topic) and,
+ * with the Flink runner, the transform job (`<groupPrefix>.transform`, raw topics). The embedded
+ * runner has no consumer: it runs in the outbox relay.
+ */
+export function pipelineGroups(groupPrefix: string, runner: 'embedded' | 'flink', t: PipelineTopics): PipelineGroup[] {
+  const sync = { group: `${groupPrefix}.sync`, topics: [t.canonical] };
+  return runner === 'flink' ? [{ group: `${groupPrefix}.transform`, topics: Object.values(t.raw) }, sync] : [sync];
+}
+
 /** Every topic name of the pipeline, flat. */
 export function allTopicNames(t: PipelineTopics): string[] {
   return [...Object.values(t.raw), t.canonical, t.dlq, t.metrics];

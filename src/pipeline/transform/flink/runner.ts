@@ -6,7 +6,7 @@ import { stackDir } from '../../../stack/paths.js';
 import type { DeadLetterSink } from '../../dead-letter-sink.js';
 import type { KafkaBus } from '../../kafka/bus.js';
 import { ensureTopics, pipelineTopics, type PipelineTopics } from '../../kafka/topics.js';
-import type { TransformRunner } from '../embedded-runner.js';
+import type { TransformRunner } from '../embedded.js';
 import { MAPPING, type MappingRule } from '../mapping.js';
 import { FlinkDeadLetterConsumer } from './dead-letters.js';
 import { FlinkJobManager, type FlinkJobHealth, type FlinkSqlJob, type StartResult } from './jobs.js';
