@@ -41,7 +41,7 @@ export default class Status extends BaseCommand<typeof Status> {
         ['events not yet published', String(db.unpublishedEvents ?? '-')],
         ['writes pending', String(db.pendingWrites ?? '-')],
         ...r.consumerLag.map((c) => [`consumer lag ${c.group}`, String(c.lag)]),
-        ['sync latency (15 min)', r.latency.writes ? `p50 ${r.latency.p50Ms} ms, p99 ${r.latency.p99Ms} ms over ${r.latency.writes} writes` : 'no writes'],
+        ['sync latency of changes (15 min)', r.latency.writes ? `p50 ${r.latency.p50Ms} ms, p99 ${r.latency.p99Ms} ms over ${r.latency.writes} writes` : 'no writes'],
       ],
     );
     const sources = r.sources.length

@@ -17,7 +17,7 @@ export interface SyncEvents {
   /** Canonical events were processed by a sync worker. */
   'events.processed': { source: string; type: string; outcome: 'applied' | 'stale' | 'echo' | 'duplicate' | 'conflict' | 'ignored'; count: number };
   /** A planned write reached its target; seconds = source change → applied. */
-  'write.applied': { source: string; target: string; kind: string; count: number; latencySeconds: number[] };
+  'write.applied': { source: string; target: string; kind: string; path: 'change' | 'correction'; count: number; latencySeconds: number[] };
   /** A write failed. */
   'write.failed': { target: string; kind: string; errorClass: 'retriable' | 'permanent'; code: string; count: number };
   /** An operation was retried. */

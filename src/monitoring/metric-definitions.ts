@@ -11,7 +11,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export const METRIC_PREFIX = 'syncctl_';
 
 /** Buckets of the end-to-end sync latency: 5 ms to 30 s (webhook → write applied). */
-export const SYNC_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+export const SYNC_LATENCY_BUCKETS = [0.025, 0.05, 0.1, 0.15, 0.25, 0.4, 0.6, 0.8, 1, 1.5, 2.5, 5, 10, 30];
 /** Buckets of short operations (webhook handling, one poll run). */
 export const OPERATION_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60];
 
@@ -42,7 +42,7 @@ export function defineSyncMetrics(registry: Registry) {
 
     // sync and writes
     eventsProcessed: counter('events_processed_total', 'Canonical events handled by a sync worker, by source key, type and outcome (applied|stale|echo|duplicate|conflict|ignored).', ['source', 'type', 'outcome']),
-    syncLatency: histogram('sync_latency_seconds', 'End-to-end latency from a change at the source to the write applied at the target.', ['source', 'target'], SYNC_LATENCY_BUCKETS),
+    syncLatency: histogram('sync_latency_seconds', 'End-to-end latency from a change at the source to the write applied at the target, by path: change (announced by the source) or correction (an unannounced difference, written after the settle window).', ['source', 'target', 'path'], SYNC_LATENCY_BUCKETS),
     writesApplied: counter('writes_applied_total', 'Writes applied at a target, by source key, target key and kind (inventory|product|order...).', ['source', 'target', 'kind']),
     writesFailed: counter('writes_failed_total', 'Writes that failed, by target key, kind, error class (retriable|permanent) and error code.', ['target', 'kind', 'error_class', 'code']),
     retries: counter('retries_total', 'Operations retried, by component and error code.', ['component', 'code']),

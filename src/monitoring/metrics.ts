@@ -57,7 +57,7 @@ export function bindMetrics(bus: SyncEventBus, registry: Registry): () => void {
     bus.on('events.processed', (e) => m.eventsProcessed.inc({ source: e.source, type: e.type, outcome: e.outcome }, e.count)),
     bus.on('write.applied', (e) => {
       m.writesApplied.inc({ source: e.source, target: e.target, kind: e.kind }, e.count);
-      for (const s of e.latencySeconds) m.syncLatency.observe({ source: e.source, target: e.target }, s);
+      for (const s of e.latencySeconds) m.syncLatency.observe({ source: e.source, target: e.target, path: e.path }, s);
     }),
     bus.on('write.failed', (e) => m.writesFailed.inc({ target: e.target, kind: e.kind, error_class: e.errorClass, code: e.code }, e.count)),
     bus.on('retry', (e) => m.retries.inc({ component: e.component, code: e.code })),

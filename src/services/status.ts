@@ -81,7 +81,7 @@ async function collectFromDatabase(config: SyncConfig, pool: pg.Pool, report: St
     `select count(*)::int as n,
             percentile_cont(0.5) within group (order by extract(epoch from updated_at - source_event_at)) * 1000 as p50,
             percentile_cont(0.99) within group (order by extract(epoch from updated_at - source_event_at)) * 1000 as p99
-       from planned_writes where status = 'DONE' and source_event_at is not null and updated_at > now() - interval '15 minutes'`,
+       from planned_writes where status = 'DONE' and source_event_at is not null and kind <> 'recheck' and cause = 'change' and updated_at > now() - interval '15 minutes'`,
   );
   report.latency = { windowMinutes: 15, writes: lat.rows[0]!.n, p50Ms: lat.rows[0]!.p50 === null ? null : Math.round(lat.rows[0]!.p50), p99Ms: lat.rows[0]!.p99 === null ? null : Math.round(lat.rows[0]!.p99) };
   const ev = await pool.query<{ k: string; at: Date }>(`select lower(source_type) || ':' || source_instance as k, max(received_at) as at from source_events group by 1`);

@@ -37,6 +37,7 @@ export function coalesceWrites(writes: PlannedWrite[]): PlannedWrite[] {
     }
     const prev = out[i]!;
     const fields = w.kind === 'fields' ? { ...(prev.payload.fields as object), ...(w.payload.fields as object) } : undefined;
+    // The last decision's payload, settle time and cause; the earliest change time (latency).
     out[i] = { ...w, payload: { ...prev.payload, ...w.payload, ...(fields ? { fields } : {}) }, sourceEventAt: prev.sourceEventAt < w.sourceEventAt ? prev.sourceEventAt : w.sourceEventAt };
   }
   return out;
@@ -60,9 +61,9 @@ export async function persistEffects(client: pg.PoolClient, fx: BatchEffects): P
   if (absolute.length) {
     const ids = absolute.map(() => newId());
     await client.query(
-      `insert into planned_writes (write_id, target_key, sku, kind, payload, idempotency_key, not_before, source_key, source_event_at)
-       select id, t, s, k, p, id::text, coalesce(nb, now()), sk, se
-         from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::text[], $8::timestamptz[]) as u(id, t, s, k, p, nb, sk, se)
+      `insert into planned_writes (write_id, target_key, sku, kind, payload, idempotency_key, not_before, source_key, source_event_at, cause)
+       select id, t, s, k, p, id::text, coalesce(nb, now()), sk, se, c
+         from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::text[], $8::timestamptz[], $9::text[]) as u(id, t, s, k, p, nb, sk, se, c)
        on conflict (target_key, sku, kind) where status = 'PENDING' and kind in ('inventory', 'fields')
        do update set
          payload = case when planned_writes.kind = 'fields'
@@ -70,8 +71,9 @@ export async function persistEffects(client: pg.PoolClient, fx: BatchEffects): P
                         else excluded.payload end,
          not_before = excluded.not_before,
          source_event_at = least(planned_writes.source_event_at, excluded.source_event_at),
+         cause = excluded.cause,
          updated_at = now()`,
-      [ids, absolute.map((w) => w.target), absolute.map((w) => w.sku), absolute.map((w) => w.kind), absolute.map((w) => JSON.stringify(w.payload)), absolute.map((w) => w.notBefore ?? null), absolute.map((w) => w.sourceKey), absolute.map((w) => w.sourceEventAt)],
+      [ids, absolute.map((w) => w.target), absolute.map((w) => w.sku), absolute.map((w) => w.kind), absolute.map((w) => JSON.stringify(w.payload)), absolute.map((w) => w.notBefore ?? null), absolute.map((w) => w.sourceKey), absolute.map((w) => w.sourceEventAt), absolute.map((w) => w.cause ?? 'change')],
     );
   }
   if (keyed.length) {

@@ -4,7 +4,7 @@ import { events as bus, type SyncEventBus } from '../core/events.js';
 import { describeError, RetriableError } from '../core/errors.js';
 import { backoffDelay, sleep, type RetryOptions } from '../core/retry.js';
 import type { SourceKey, WriteConfirmed, WriteFailed } from '../core/model.js';
-import type { WriteKind } from './engine/types.js';
+import type { WriteCause, WriteKind } from './engine/types.js';
 import type { SinkConnector, SinkResult, SinkWrite } from '../connectors/types.js';
 import type { KafkaBus } from '../pipeline/kafka/bus.js';
 import type { DeadLetterSink } from '../pipeline/dead-letter-sink.js';
@@ -31,6 +31,7 @@ interface WriteRow {
   attempts: number;
   source_key: string | null;
   source_event_at: Date | null;
+  cause: WriteCause;
   created_at: Date;
 }
 
@@ -333,16 +334,16 @@ export class WriterPool {
       client.release();
     }
     if (stored.length) await this.deadLetters.publish(stored).catch((err) => this.log.warn({ err: describeError(err) }, 'DLQ topic publish failed (rows are stored)'));
-    const byKind = new Map<string, { count: number; lat: number[]; source: string }>();
+    const byKind = new Map<string, { count: number; lat: number[]; source: string; kind: string; path: WriteCause }>();
     for (const d of done) {
       if (d.row.kind === 'recheck') continue; // a read, not a sync of a change
-      const k = `${d.row.kind}|${d.row.source_key ?? 'unknown'}`;
-      const e = byKind.get(k) ?? { count: 0, lat: [], source: d.row.source_key ?? 'unknown' };
+      const k = `${d.row.kind}|${d.row.source_key ?? 'unknown'}|${d.row.cause}`;
+      const e = byKind.get(k) ?? { count: 0, lat: [], source: d.row.source_key ?? 'unknown', kind: d.row.kind, path: d.row.cause };
       e.count++;
       if (d.row.source_event_at) e.lat.push((now.getTime() - d.row.source_event_at.getTime()) / 1000);
       byKind.set(k, e);
     }
-    for (const [k, v] of byKind) this.instrumentation.emit('write.applied', { source: v.source, target, kind: k.split('|')[0]!, count: v.count, latencySeconds: v.lat });
+    for (const v of byKind.values()) this.instrumentation.emit('write.applied', { source: v.source, target, kind: v.kind, path: v.path, count: v.count, latencySeconds: v.lat });
     for (const f of failed) this.instrumentation.emit('write.failed', { target, kind: f.row.kind, errorClass: f.exhausted ? 'retriable' : 'permanent', code: f.res.code, count: 1 });
   }
 }

@@ -35,7 +35,7 @@ describe('bindMetrics', () => {
   });
 
   it('observes applied writes in the latency histogram and counts them by source, target and kind', async () => {
-    bus.emit('write.applied', { source: 'erp', target: 'shopify:main', kind: 'inventory', count: 3, latencySeconds: [0.004, 0.2, 12] });
+    bus.emit('write.applied', { source: 'erp', target: 'shopify:main', kind: 'inventory', path: 'change', count: 3, latencySeconds: [0.004, 0.2, 12] });
     const t = await text();
     assert.equal(sample(t, 'syncctl_writes_applied_total{source="erp",target="shopify:main",kind="inventory"}'), 3);
     assert.equal(sample(t, 'syncctl_sync_latency_seconds_bucket{le="0.005",source="erp",target="shopify:main"}'), 1);

@@ -54,9 +54,9 @@ describe('MetricsHistoryWriter (sync_metrics)', function () {
 
   it('stores the latency histogram as count, sum and the p50/p99 of the observations since the previous snapshot', async () => {
     const w = writer();
-    bus.emit('write.applied', { source: 'erp', target: 'shopify:main', kind: 'inventory', count: 100, latencySeconds: Array(100).fill(0.02) });
+    bus.emit('write.applied', { source: 'erp', target: 'shopify:main', kind: 'inventory', path: 'change', count: 100, latencySeconds: Array(100).fill(0.02) });
     await w.snapshot(new Date('2030-01-01T00:00:00Z'));
-    bus.emit('write.applied', { source: 'erp', target: 'shopify:main', kind: 'inventory', count: 100, latencySeconds: Array(100).fill(8) });
+    bus.emit('write.applied', { source: 'erp', target: 'shopify:main', kind: 'inventory', path: 'change', count: 100, latencySeconds: Array(100).fill(8) });
     await w.snapshot(new Date('2030-01-01T00:01:00Z'));
     const p99 = await recentMetricValues(iso.pool, 'syncctl_sync_latency_seconds:p99', { labels: { source: 'erp', target: 'shopify:main' } });
     assert.equal(p99.length, 2);

@@ -116,7 +116,7 @@ describe('Monitoring against a real Prometheus and Alertmanager', function () {
   it('runs every dashboard panel query against the live Prometheus without error', async () => {
     // Some data behind the per-source panels, so their queries are evaluated on real series.
     bus.emit('events.ingested', { source: 'erp', origin: 'cdc', eventType: 'stock_levels', count: 3 });
-    bus.emit('write.applied', { source: 'erp', target: 'shopify:main', kind: 'inventory', count: 1, latencySeconds: [0.3] });
+    bus.emit('write.applied', { source: 'erp', target: 'shopify:main', kind: 'inventory', path: 'change', count: 1, latencySeconds: [0.3] });
     const queries = dashboardQueries();
     for (const q of queries) {
       const expr = fillGrafanaVariables(q.expr, { source: 'erp' });

@@ -122,6 +122,19 @@ describe('Pipeline: intake → outbox relay with the embedded transform → cano
     assert.deepEqual(adj.map((x) => x.payload.delta), [-2, -1]);
   });
 
+  it('marks a write that corrects an unannounced difference as a correction, and one that follows an announced change as a change', async () => {
+    // No writer runs here: the pending write of a target and SKU is one row that later decisions fold into.
+    const pending = async () => (await iso.pool.query<{ cause: string; payload: { available: number; expected: number } }>(`select cause, payload from planned_writes where sku = 'SKU-C' and target_key = 'woocommerce:outlet' and kind = 'inventory' and status = 'PENDING'`)).rows[0];
+    await store.store([product('shopify', 'main', 'SKU-C', '3.00', 30), product('woocommerce', 'outlet', 'SKU-C', '3.00', 29)]);
+    await eventually(async () => (await iso.pool.query(`select 1 from sync_state where entity_id = 'SKU-C' and source_type = 'woocommerce:outlet'`)).rowCount, 'SKU-C known on both');
+    await store.store([product('woocommerce', 'outlet', 'SKU-C', '3.00', 12)]); // nobody announced this
+    const drift = await eventually(async () => ((await pending())?.payload.expected === 12 ? pending() : undefined), 'the correction of 12');
+    assert.deepEqual([drift!.cause, drift!.payload.available], ['correction', 29]);
+    await store.store([product('shopify', 'main', 'SKU-C', '3.00', 40)]); // the authority changed
+    const change = await eventually(async () => ((await pending())?.payload.available === 39 ? pending() : undefined), 'the write of the change');
+    assert.equal(change!.cause, 'change');
+  });
+
   it('dead-letters a raw event that names no SKU and keeps going', async () => {
     const bad = product('woocommerce', 'outlet', '   ', '1.00', 1);
     await store.store([bad, product('shopify', 'main', 'SKU-B', '5.00', 7)]);

@@ -31,6 +31,7 @@ export function planStock(b: SkuBundle, ctx: DecideContext, fx: Effects, targets
       notBefore: settle ? new Date(ctx.now() + ctx.rules.settleMs).toISOString() : undefined,
       sourceKey: cause.source,
       sourceEventAt: cause.at,
+      cause: settle ? 'correction' : 'change',
     });
     ch.expected = desired;
     ch.pendingWrite = desired;

@@ -34,7 +34,12 @@ export interface PlannedWrite {
   notBefore?: string;
   sourceKey: SourceKey;
   sourceEventAt: string;
+  /** A difference nobody announced, corrected after the settle window (default: a change). */
+  cause?: WriteCause;
 }
+
+/** Why a write exists: an announced change, or the correction of an unannounced difference (the latency metric's `path`). */
+export type WriteCause = 'change' | 'correction';
 
 /** A conflict the engine records in `conflict_log`. */
 export interface NewConflict {
