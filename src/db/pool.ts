@@ -53,6 +53,30 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/**
+ * True for the errors PostgreSQL raises to break a lock cycle or a serialisation conflict
+ * (`40P01` deadlock_detected, `40001` serialization_failure): the transaction was rolled back and
+ * running it again is safe. Statements that take several row or index locks in one transaction
+ * take them in one order (target, SKU, kind) so that cycles stay rare; a retry is counted
+ * (`syncctl_retries_total{code="DEADLOCK"}`).
+ */
+export function isLockConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
+
+/** Runs `fn` (a whole transaction) again when PostgreSQL broke a lock cycle in it (up to `attempts` times). */
+export async function retryOnLockConflict<T>(fn: () => Promise<T>, onRetry: (attempt: number, err: unknown) => void, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isLockConflict(err) || attempt >= attempts) throw err;
+      onRetry(attempt, err);
+    }
+  }
+}
+
 /** Runs `fn` inside a transaction on one client of the pool. */
 export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();

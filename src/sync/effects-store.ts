@@ -43,11 +43,20 @@ export function coalesceWrites(writes: PlannedWrite[]): PlannedWrite[] {
   return out;
 }
 
+/** The lock order of planned writes: target, SKU, kind (then idempotency key). */
+export function byWriteKey(a: Pick<PlannedWrite, 'target' | 'sku' | 'kind' | 'idempotencyKey'>, b: Pick<PlannedWrite, 'target' | 'sku' | 'kind' | 'idempotencyKey'>): number {
+  return cmp(a.target, b.target) || cmp(a.sku, b.sku) || cmp(a.kind, b.kind) || cmp(a.idempotencyKey ?? '', b.idempotencyKey ?? '');
+}
+const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+
 /** Writes a batch's effects inside the caller's transaction (the caller wakes the writers after commit when `writes` is not empty). */
 export async function persistEffects(client: pg.PoolClient, fx: BatchEffects): Promise<void> {
   const writes = coalesceWrites(fx.writes);
-  const absolute = writes.filter((w) => COALESCING.includes(w.kind));
-  const keyed = writes.filter((w) => !COALESCING.includes(w.kind));
+  // One lock order for every statement that creates or folds pending writes (the writers' lease
+  // recovery and retries too): target, SKU, kind. Two batches then never wait on each other's
+  // pending rows in a cycle.
+  const absolute = writes.filter((w) => COALESCING.includes(w.kind)).sort(byWriteKey);
+  const keyed = writes.filter((w) => !COALESCING.includes(w.kind)).sort(byWriteKey);
   // Cancels first: an absolute write planned later in the batch re-creates what it needs.
   const cancels = fx.cancels.filter((c) => !absolute.some((w) => w.target === c.target && w.sku === c.sku && w.kind === c.kind));
   if (cancels.length) {

@@ -9,7 +9,7 @@ import type { DeadLetterSink } from '../pipeline/dead-letter-sink.js';
 import { decide } from './engine/decide.js';
 import type { DecideContext, EngineRules, LedgerLine } from './engine/types.js';
 import { loadLedger, persistEffects, WRITES_CHANNEL, type BatchEffects } from './effects-store.js';
-import { wakeAfterCommit } from '../db/pool.js';
+import { isLockConflict, wakeAfterCommit } from '../db/pool.js';
 import { StaleStateError, type StateStore } from './state-store.js';
 
 /**
@@ -122,6 +122,14 @@ export class SyncWorker {
         await client.query('ROLLBACK').catch(() => undefined);
         if (err instanceof StaleStateError && attempt < 5) {
           this.log.debug({ attempt }, 'state changed concurrently; reloading from PostgreSQL');
+          await this.state.forget(skus);
+          continue;
+        }
+        if (isLockConflict(err) && attempt < 5) {
+          // PostgreSQL broke a lock cycle with another transaction on planned writes (rolled back):
+          // decide the batch again from PostgreSQL's state.
+          this.log.debug({ attempt, code: (err as { code?: string }).code }, 'lock conflict; deciding the batch again');
+          this.instrumentation.emit('retry', { component: 'sync-worker', code: 'DEADLOCK', attempt, delayMs: 0 });
           await this.state.forget(skus);
           continue;
         }

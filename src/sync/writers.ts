@@ -10,7 +10,7 @@ import type { KafkaBus } from '../pipeline/kafka/bus.js';
 import type { DeadLetterSink } from '../pipeline/dead-letter-sink.js';
 import { insertDeadLetters, type NewDeadLetter } from '../db/dead-letters.js';
 import { COALESCING, WRITES_CHANNEL } from './effects-store.js';
-import { withTransaction } from '../db/pool.js';
+import { retryOnLockConflict, withTransaction } from '../db/pool.js';
 
 /** Settings of the writers. */
 export interface WriterOptions {
@@ -34,6 +34,11 @@ interface WriteRow {
   cause: WriteCause;
   created_at: Date;
 }
+
+/** Outcomes of one writer round, by kind. */
+type Done = { row: WriteRow; res: Extract<SinkResult, { status: 'ok' }> };
+type Again = { row: WriteRow; delayMs: number; error: string };
+type Failed = { row: WriteRow; res: Exclude<SinkResult, { status: 'ok' }>; exhausted: boolean };
 
 /**
  * The writers: one loop per target instance takes due planned writes (SKIP LOCKED, so several
@@ -110,15 +115,16 @@ export class WriterPool {
    * at most one absolute write per target, SKU and kind may be pending.
    */
   async recoverAbandoned(): Promise<number> {
-    const recovered = await withTransaction(this.pool, async (client) => {
+    const recovered = await retryOnLockConflict(() => withTransaction(this.pool, async (client) => {
       const r = await client.query<{ write_id: string; target_key: string; sku: string; kind: string; payload: Record<string, unknown> }>(
         `select write_id, target_key, sku, kind, payload from planned_writes
           where status = 'INFLIGHT' and updated_at < now() - make_interval(secs => $1)
-          order by created_at desc for update skip locked`,
+          order by target_key, sku, kind, created_at desc for update skip locked`,
         [this.opts.leaseSeconds],
       );
       for (const row of r.rows) {
-        // Newest first: the newest abandoned absolute write becomes the pending one, older ones fold into it.
+        // In the lock order of planned writes (target, SKU, kind), and within one target, SKU and
+        // kind newest first: the newest abandoned absolute write becomes the pending one, older ones fold into it.
         await whileFoldingRaces(client, async () => {
           const folded = COALESCING.includes(row.kind as WriteKind)
             ? await client.query(
@@ -134,7 +140,7 @@ export class WriterPool {
         });
       }
       return r.rows.length;
-    });
+    }), (attempt) => this.instrumentation.emit('retry', { component: 'writer-recovery', code: 'DEADLOCK', attempt, delayMs: 0 }));
     if (recovered) {
       this.log.info({ count: recovered }, 'resending writes abandoned INFLIGHT (same idempotency keys)');
       this.wakeAll();
@@ -226,9 +232,9 @@ export class WriterPool {
 
   private async record(target: SourceKey, rows: WriteRow[], resultOf: (writeId: string) => SinkResult): Promise<void> {
     const now = new Date();
-    const done: Array<{ row: WriteRow; res: Extract<SinkResult, { status: 'ok' }> }> = [];
-    const again: Array<{ row: WriteRow; delayMs: number; error: string }> = [];
-    const failed: Array<{ row: WriteRow; res: Exclude<SinkResult, { status: 'ok' }>; exhausted: boolean }> = [];
+    const done: Done[] = [];
+    const again: Again[] = [];
+    const failed: Failed[] = [];
     for (const row of rows) {
       const res = resultOf(row.write_id);
       if (res.status === 'ok') done.push({ row, res });
@@ -284,6 +290,26 @@ export class WriterPool {
       context: { target, sourceKey: row.source_key, plannedAt: row.created_at },
       firstFailedAt: row.created_at.toISOString(),
     }));
+    const stored = await retryOnLockConflict(
+      () => this.recordOutcomes(done, again, failed, dls),
+      (attempt) => this.instrumentation.emit('retry', { component: 'writer', code: 'DEADLOCK', attempt, delayMs: 0 }),
+    );
+    if (stored.length) await this.deadLetters.publish(stored).catch((err) => this.log.warn({ err: describeError(err) }, 'DLQ topic publish failed (rows are stored)'));
+    const byKind = new Map<string, { count: number; lat: number[]; source: string; kind: string; path: WriteCause }>();
+    for (const d of done) {
+      if (d.row.kind === 'recheck') continue; // a read, not a sync of a change
+      const k = `${d.row.kind}|${d.row.source_key ?? 'unknown'}|${d.row.cause}`;
+      const e = byKind.get(k) ?? { count: 0, lat: [], source: d.row.source_key ?? 'unknown', kind: d.row.kind, path: d.row.cause };
+      e.count++;
+      if (d.row.source_event_at) e.lat.push((now.getTime() - d.row.source_event_at.getTime()) / 1000);
+      byKind.set(k, e);
+    }
+    for (const v of byKind.values()) this.instrumentation.emit('write.applied', { source: v.source, target, kind: v.kind, path: v.path, count: v.count, latencySeconds: v.lat });
+    for (const f of failed) this.instrumentation.emit('write.failed', { target, kind: f.row.kind, errorClass: f.exhausted ? 'retriable' : 'permanent', code: f.res.code, count: 1 });
+  }
+
+  /** Records a round's outcomes in one transaction (run again when PostgreSQL breaks a lock cycle). */
+  private async recordOutcomes(done: Done[], again: Again[], failed: Failed[], dls: NewDeadLetter[]): Promise<Awaited<ReturnType<typeof insertDeadLetters>>> {
     const client = await this.pool.connect();
     let stored: Awaited<ReturnType<typeof insertDeadLetters>> = [];
     try {
@@ -327,24 +353,13 @@ export class WriterPool {
         stored = await this.deadLetters.record(dls, client);
       }
       await client.query('COMMIT');
+      return stored;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
       client.release();
     }
-    if (stored.length) await this.deadLetters.publish(stored).catch((err) => this.log.warn({ err: describeError(err) }, 'DLQ topic publish failed (rows are stored)'));
-    const byKind = new Map<string, { count: number; lat: number[]; source: string; kind: string; path: WriteCause }>();
-    for (const d of done) {
-      if (d.row.kind === 'recheck') continue; // a read, not a sync of a change
-      const k = `${d.row.kind}|${d.row.source_key ?? 'unknown'}|${d.row.cause}`;
-      const e = byKind.get(k) ?? { count: 0, lat: [], source: d.row.source_key ?? 'unknown', kind: d.row.kind, path: d.row.cause };
-      e.count++;
-      if (d.row.source_event_at) e.lat.push((now.getTime() - d.row.source_event_at.getTime()) / 1000);
-      byKind.set(k, e);
-    }
-    for (const v of byKind.values()) this.instrumentation.emit('write.applied', { source: v.source, target, kind: v.kind, path: v.path, count: v.count, latencySeconds: v.lat });
-    for (const f of failed) this.instrumentation.emit('write.failed', { target, kind: f.row.kind, errorClass: f.exhausted ? 'retriable' : 'permanent', code: f.res.code, count: 1 });
   }
 }
 

@@ -38,11 +38,12 @@ describe('bindMetrics', () => {
     bus.emit('write.applied', { source: 'erp', target: 'shopify:main', kind: 'inventory', path: 'change', count: 3, latencySeconds: [0.004, 0.2, 12] });
     const t = await text();
     assert.equal(sample(t, 'syncctl_writes_applied_total{source="erp",target="shopify:main",kind="inventory"}'), 3);
-    assert.equal(sample(t, 'syncctl_sync_latency_seconds_bucket{le="0.005",source="erp",target="shopify:main"}'), 1);
-    assert.equal(sample(t, 'syncctl_sync_latency_seconds_bucket{le="0.25",source="erp",target="shopify:main"}'), 2);
-    assert.equal(sample(t, 'syncctl_sync_latency_seconds_bucket{le="10",source="erp",target="shopify:main"}'), 2);
-    assert.equal(sample(t, 'syncctl_sync_latency_seconds_bucket{le="30",source="erp",target="shopify:main"}'), 3);
-    assert.equal(sample(t, 'syncctl_sync_latency_seconds_count{source="erp",target="shopify:main"}'), 3);
+    assert.equal(sample(t, 'syncctl_sync_latency_seconds_bucket{le="0.025",source="erp",target="shopify:main",path="change"}'), 1);
+    assert.equal(sample(t, 'syncctl_sync_latency_seconds_bucket{le="0.15",source="erp",target="shopify:main",path="change"}'), 1);
+    assert.equal(sample(t, 'syncctl_sync_latency_seconds_bucket{le="0.25",source="erp",target="shopify:main",path="change"}'), 2);
+    assert.equal(sample(t, 'syncctl_sync_latency_seconds_bucket{le="10",source="erp",target="shopify:main",path="change"}'), 2);
+    assert.equal(sample(t, 'syncctl_sync_latency_seconds_bucket{le="30",source="erp",target="shopify:main",path="change"}'), 3);
+    assert.equal(sample(t, 'syncctl_sync_latency_seconds_count{source="erp",target="shopify:main",path="change"}'), 3);
   });
 
   it('counts ingested, processed, failed writes, retries, errors, conflicts and dead letters with bounded labels', async () => {

@@ -1,4 +1,7 @@
 import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { events } from '../../src/core/events.js';
 import { Redis } from 'ioredis';
 import { isolate, type Isolation } from '../support/isolation.js';
 import { eventually } from '../support/wait.js';
@@ -133,6 +136,47 @@ describe('Pipeline: intake → outbox relay with the embedded transform → cano
     await store.store([product('shopify', 'main', 'SKU-C', '3.00', 40)]); // the authority changed
     const change = await eventually(async () => ((await pending())?.payload.available === 39 ? pending() : undefined), 'the write of the change');
     assert.equal(change!.cause, 'change');
+  });
+
+  it('decides a batch again when PostgreSQL breaks a lock cycle on pending writes, and counts the retry', async () => {
+    // Another transaction (a writer's recovery, say) holds the pending inventory write of SKU-E and
+    // then wants its pending fields write, while the worker's batch plans both (fields, then
+    // inventory, in the lock order): a cycle. The other side waits 10 s before checking for
+    // deadlocks, so PostgreSQL aborts the worker's transaction, which must decide the batch again.
+    const retries: string[] = [];
+    const unsubscribe = events.on('retry', (e) => void retries.push(`${e.component}:${e.code}`));
+    const other = new pg.Client({ connectionString: iso.config.database.url, options: `-c search_path=${iso.config.database.schema}` });
+    await other.connect();
+    try {
+      await store.store([product('shopify', 'main', 'SKU-E', '5.00', 10)]);
+      await eventually(async () => (await iso.pool.query(`select 1 from sync_state where entity_id = 'SKU-E' and source_type = 'shopify:main'`)).rowCount, 'SKU-E on the authority');
+      await store.store([product('woocommerce', 'outlet', 'SKU-E', '5.00', 9)]);
+      await eventually(async () => (await iso.pool.query(`select 1 from sync_state where entity_id = 'SKU-E' and source_type = 'woocommerce:outlet'`)).rowCount, 'SKU-E known on both');
+      // No writer runs here: settle what the first observations planned, as a writer would.
+      await iso.pool.query(`update planned_writes set status = 'DONE' where sku = 'SKU-E' and status = 'PENDING'`);
+      const pendingRow = (kind: string) =>
+        other.query(`insert into planned_writes (write_id, target_key, sku, kind, payload, idempotency_key, status) values ($1::uuid, 'woocommerce:outlet', 'SKU-E', $2, '{}', $1::text, 'PENDING')`, [randomUUID(), kind]);
+      await other.query(`set deadlock_timeout = '10s'`);
+      await other.query('begin');
+      await pendingRow('inventory');
+      const otherPid = (await other.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
+      await store.store([product('shopify', 'main', 'SKU-E', '6.00', 20)]); // plans fields (price) and inventory writes
+      await eventually(async () => (await iso.pool.query(`select 1 from pg_stat_activity where $1 = any(pg_blocking_pids(pid))`, [otherPid])).rowCount, 'the worker waiting on the other transaction');
+      const closing = pendingRow('fields'); // waits on the worker: the cycle; PostgreSQL aborts the worker
+      await eventually(async () => retries.includes('sync-worker:DEADLOCK'), 'the worker retrying its batch');
+      await closing;
+      await other.query('commit');
+      const rows = await eventually(async () => {
+        const r = (await iso.pool.query<{ kind: string; payload: { available?: number; fields?: { price?: string } } }>(`select kind, payload from planned_writes where sku = 'SKU-E' and status = 'PENDING' order by kind`)).rows;
+        return r.length === 2 && r[1]!.payload.available === 19 ? r : undefined;
+      }, 'the batch decided again, folded into the other transaction\'s pending writes');
+      assert.deepEqual(rows.map((r) => r.kind), ['fields', 'inventory']);
+      assert.equal(rows[0]!.payload.fields?.price, '6.00');
+    } finally {
+      unsubscribe();
+      await other.query('rollback').catch(() => undefined);
+      await other.end();
+    }
   });
 
   it('dead-letters a raw event that names no SKU and keeps going', async () => {
