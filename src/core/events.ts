@@ -18,6 +18,13 @@ export interface SyncEvents {
   'events.processed': { source: string; type: string; outcome: 'applied' | 'stale' | 'echo' | 'duplicate' | 'conflict' | 'ignored'; count: number };
   /** A planned write reached its target; seconds = source change → applied. */
   'write.applied': { source: string; target: string; kind: string; path: 'change' | 'correction'; count: number; latencySeconds: number[] };
+  /**
+   * Time one change spent in a stage of the pipeline (seconds, one value per change or write):
+   * `relay` stored by intake → relayed to Kafka; `decide` stored by intake → decided and committed
+   * by a sync worker; `write_queue` planned (due) → claimed by a writer; `write` claimed → the
+   * platform answered. Where a change waits shows here; `sync_latency_seconds` is the sum.
+   */
+  'pipeline.stage': { stage: 'relay' | 'decide' | 'write_queue' | 'write'; target?: string; seconds: number[] };
   /** A write failed. */
   'write.failed': { target: string; kind: string; errorClass: 'retriable' | 'permanent'; code: string; count: number };
   /** An operation was retried. */

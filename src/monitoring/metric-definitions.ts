@@ -43,6 +43,7 @@ export function defineSyncMetrics(registry: Registry) {
     // sync and writes
     eventsProcessed: counter('events_processed_total', 'Canonical events handled by a sync worker, by source key, type and outcome (applied|stale|echo|duplicate|conflict|ignored).', ['source', 'type', 'outcome']),
     syncLatency: histogram('sync_latency_seconds', 'End-to-end latency from a change at the source to the write applied at the target, by path: change (announced by the source) or correction (an unannounced difference, written after the settle window).', ['source', 'target', 'path'], SYNC_LATENCY_BUCKETS),
+    pipelineStage: histogram('pipeline_stage_seconds', 'Time a change spent in one stage: relay (stored → relayed to Kafka), decide (stored → decided by a sync worker), write_queue (planned and due → claimed by a writer), write (claimed → the platform answered), by stage and target (write stages only; "" otherwise).', ['stage', 'target'], SYNC_LATENCY_BUCKETS),
     writesApplied: counter('writes_applied_total', 'Writes applied at a target, by source key, target key and kind (inventory|product|order...).', ['source', 'target', 'kind']),
     writesFailed: counter('writes_failed_total', 'Writes that failed, by target key, kind, error class (retriable|permanent) and error code.', ['target', 'kind', 'error_class', 'code']),
     retries: counter('retries_total', 'Operations retried, by component and error code.', ['component', 'code']),

@@ -55,6 +55,9 @@ export function bindMetrics(bus: SyncEventBus, registry: Registry): () => void {
       if (e.invalid > 0) m.eventsInvalid.inc({ runner: e.runner }, e.invalid);
     }),
     bus.on('events.processed', (e) => m.eventsProcessed.inc({ source: e.source, type: e.type, outcome: e.outcome }, e.count)),
+    bus.on('pipeline.stage', (e) => {
+      for (const s of e.seconds) m.pipelineStage.observe({ stage: e.stage, target: e.target ?? '' }, s);
+    }),
     bus.on('write.applied', (e) => {
       m.writesApplied.inc({ source: e.source, target: e.target, kind: e.kind }, e.count);
       for (const s of e.latencySeconds) m.syncLatency.observe({ source: e.source, target: e.target, path: e.path }, s);

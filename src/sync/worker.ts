@@ -138,6 +138,9 @@ export class SyncWorker {
         client.release();
       }
       if (all.writes.length) wakeAfterCommit(this.pool, WRITES_CHANNEL);
+      const decidedAt = Date.now();
+      const waited = evs.flatMap((e) => (e.receivedAt ? [Math.max(0, decidedAt - Date.parse(e.receivedAt)) / 1000] : []));
+      if (waited.length) this.instrumentation.emit('pipeline.stage', { stage: 'decide', seconds: waited });
       await this.state.cache([...bundles.values()]);
       for (const b of bundles.values()) b.dirty.clear();
       for (const [k, count] of outcomes) {

@@ -33,6 +33,7 @@ interface WriteRow {
   source_event_at: Date | null;
   cause: WriteCause;
   created_at: Date;
+  not_before: Date;
 }
 
 /** Outcomes of one writer round, by kind. */
@@ -188,6 +189,9 @@ export class WriterPool {
     );
     const rows = claimed.rows;
     if (rows.length === 0) return 0;
+    const claimedAt = Date.now();
+    // Due (planned, or the settle window or a retry's backoff over) → claimed by this writer.
+    this.instrumentation.emit('pipeline.stage', { stage: 'write_queue', target, seconds: rows.map((r) => Math.max(0, claimedAt - r.not_before.getTime()) / 1000) });
     // Rechecks read the target's stock (no write) and report it like a confirmation.
     const rechecks = rows.filter((r) => r.kind === 'recheck');
     const writes = rows.filter((r) => r.kind !== 'recheck');
@@ -225,6 +229,8 @@ export class WriterPool {
         results.push(...failing(rechecks.map((r) => r.write_id), err));
       }
     }
+    const answered = (Date.now() - claimedAt) / 1000;
+    this.instrumentation.emit('pipeline.stage', { stage: 'write', target, seconds: rows.map(() => answered) });
     const byId = new Map(results.map((r) => [r.writeId, r]));
     await this.record(target, rows, (w) => byId.get(w) ?? { writeId: w, status: 'retriable', code: 'NO_RESULT', message: 'the sink returned no result for this write' });
     return rows.length;

@@ -46,6 +46,15 @@ describe('bindMetrics', () => {
     assert.equal(sample(t, 'syncctl_sync_latency_seconds_count{source="erp",target="shopify:main",path="change"}'), 3);
   });
 
+  it('observes the time changes spend per pipeline stage, labelled by target for the write stages only', async () => {
+    bus.emit('pipeline.stage', { stage: 'decide', seconds: [0.02, 0.3] });
+    bus.emit('pipeline.stage', { stage: 'write', target: 'woocommerce:outlet', seconds: [0.12] });
+    const t = await text();
+    assert.equal(sample(t, 'syncctl_pipeline_stage_seconds_count{stage="decide",target=""}'), 2);
+    assert.equal(sample(t, 'syncctl_pipeline_stage_seconds_bucket{le="0.025",stage="decide",target=""}'), 1);
+    assert.equal(sample(t, 'syncctl_pipeline_stage_seconds_bucket{le="0.15",stage="write",target="woocommerce:outlet"}'), 1);
+  });
+
   it('counts ingested, processed, failed writes, retries, errors, conflicts and dead letters with bounded labels', async () => {
     bus.emit('events.ingested', { source: 'shopify:main', origin: 'webhook', eventType: 'inventory_levels/update', count: 2 });
     bus.emit('events.processed', { source: 'shopify:main', type: 'InventoryObserved', outcome: 'echo', count: 4 });

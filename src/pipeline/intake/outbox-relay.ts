@@ -194,6 +194,8 @@ export class OutboxRelay {
     } finally {
       release(failure);
     }
+    const relayedAt = Date.now();
+    this.instrumentation.emit('pipeline.stage', { stage: 'relay', seconds: rows.map((r) => Math.max(0, relayedAt - Number(r.ts)) / 1000) });
     const byPlatform = new Map<string, number>();
     for (const r of rows) byPlatform.set(r.platform, (byPlatform.get(r.platform) ?? 0) + 1);
     for (const [platform, count] of byPlatform) this.instrumentation.emit('events.published', { platform, count });
