@@ -94,6 +94,11 @@ export async function measureEngine(
 export default async function run(): Promise<BenchFigure[]> {
   const n = Number(process.env.BENCH_ENGINE_EVENTS ?? 100_000);
   const skus = Number(process.env.BENCH_ENGINE_SKUS ?? 10_000);
+  if (process.env.BENCH_ENGINE_ONLY) {
+    // One topology alone, for profiling (`node --cpu-prof --import tsx bench/run.ts engine`).
+    const only = await measureEngine(n, skus, process.env.BENCH_ENGINE_ONLY as EngineTopology);
+    return [{ name: `engine.${process.env.BENCH_ENGINE_ONLY}.throughput`, value: round(n / only.pipelineSeconds, 0), unit: 'changes/s', params: { rawEvents: n, cpuSeconds: only.cpu.perGroup } }];
+  }
   const before = await measureEngine(n, skus, 'raw-hop');
   const r = await measureEngine(n, skus, 'relay-transform');
   const withRaw = await measureEngine(n, skus, 'relay-transform+raw');
