@@ -18,6 +18,11 @@ export interface ConnectorSet {
   sinks: Map<SourceKey, SinkConnector>;
   /** Leader-only periodic tasks. */
   leaderTasks: LeaderTask[];
+  /**
+   * Per-source checks shown by `/readyz` (e.g. `credentials:shopify:main`): reported, not failing
+   * readiness, since the daemon keeps serving its other sources and the webhooks of this one.
+   */
+  checks?: Array<{ name: string; check(): { ok: boolean; detail?: string } }>;
   /** Long-running consumers of their own (the ERP connector reading Debezium topics). */
   services: Array<{ name: string; start(): Promise<void>; stop(): Promise<void> }>;
   close(): Promise<void>;

@@ -225,8 +225,14 @@ export class Daemon {
     }
     checks.redis = { ok: this.redis?.status === 'ready', detail: this.redis?.status };
     checks.leader = { ok: true, detail: this.lease?.leader ? 'leader' : 'follower' };
+    // Per-source checks (a store whose credentials are refused) are reported without failing readiness.
+    const reported = new Set<string>(['redis']);
+    for (const c of this.connectors?.checks ?? []) {
+      checks[c.name] = c.check();
+      reported.add(c.name);
+    }
     this.lastChecks = checks;
-    return { ok: Object.values(checks).every((x) => x.ok || x === checks.redis), checks };
+    return { ok: Object.entries(checks).every(([k, x]) => x.ok || reported.has(k)), checks };
   }
 
   /**

@@ -23,6 +23,7 @@ export const buildConnectorSet: ConnectorFactory = async (config, ctx) => {
     polled: [],
     sinks: new Map(),
     leaderTasks: [],
+    checks: [],
     services: [],
     close: async () => undefined,
   };
@@ -32,6 +33,13 @@ export const buildConnectorSet: ConnectorFactory = async (config, ctx) => {
     set.webhookSources.set(`shopify/${instance}`, shop.source);
     set.polled.push({ connector: shop.source, intervalMs: cfg.pollIntervalSeconds * 1000 });
     set.sinks.set(sourceKey('shopify', instance), shop.sink);
+    set.checks!.push({
+      name: `credentials:shopify:${instance}`,
+      check: () => {
+        const s = shop.auth.status();
+        return s.state === 'refused' ? { ok: false, detail: s.error!.message } : { ok: true, detail: `${s.mode}${s.state === 'unknown' ? ' (not used yet)' : ''}` };
+      },
+    });
     if (config.daemon.registerWebhooks) {
       set.leaderTasks.push({
         name: `webhooks:shopify:${instance}`,

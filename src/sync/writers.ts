@@ -50,6 +50,8 @@ export class WriterPool {
   private recovery?: NodeJS.Timeout;
   /** Aborted by stop(): cuts a loop's backoff after a failed round short. */
   private stopping = new AbortController();
+  /** Targets whose writes are held (credentials refused), with the reason, to log each hold once. */
+  private readonly holds = new Map<SourceKey, string>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -172,6 +174,7 @@ export class WriterPool {
   async runOnce(target: SourceKey): Promise<number> {
     const sink = this.sinks.get(target);
     if (!sink) return 0;
+    if (await this.isHeld(target, sink)) return 0;
     const claimed = await this.pool.query<WriteRow>(
       `update planned_writes p set status = 'INFLIGHT', attempts = attempts + 1, updated_at = now()
          where write_id in (select write_id from planned_writes where target_key = $1 and status = 'PENDING' and not_before <= now()
@@ -219,18 +222,38 @@ export class WriterPool {
       }
     }
     const byId = new Map(results.map((r) => [r.writeId, r]));
-    await this.record(target, rows, (w) => byId.get(w) ?? { writeId: w, status: 'retriable', code: 'NO_RESULT', message: 'the sink returned no result for this write' });
+    // The target's credentials were refused during the round: what failed waits for them, uncounted.
+    const held = results.some((r) => r.status !== 'ok') && (await this.isHeld(target, sink));
+    await this.record(target, rows, (w) => byId.get(w) ?? { writeId: w, status: 'retriable', code: 'NO_RESULT', message: 'the sink returned no result for this write' }, held);
     return rows.length;
   }
 
-  private async record(target: SourceKey, rows: WriteRow[], resultOf: (writeId: string) => SinkResult): Promise<void> {
+  /** Whether the target's writes are held now (logs when a hold begins and ends). */
+  private async isHeld(target: SourceKey, sink: SinkConnector): Promise<boolean> {
+    if (!sink.held) return false;
+    const reason = await sink.held(this.stopping.signal).catch(() => null);
+    const was = this.holds.get(target);
+    if (reason && !was) this.log.warn({ target, reason }, 'writes to this target are held until its credentials are accepted');
+    if (!reason && was) this.log.info({ target }, 'writes to this target resume');
+    if (reason) this.holds.set(target, reason);
+    else this.holds.delete(target);
+    return reason !== null;
+  }
+
+  private async record(target: SourceKey, rows: WriteRow[], resultOf: (writeId: string) => SinkResult, held = false): Promise<void> {
     const now = new Date();
     const done: Array<{ row: WriteRow; res: Extract<SinkResult, { status: 'ok' }> }> = [];
     const again: Array<{ row: WriteRow; delayMs: number; error: string }> = [];
     const failed: Array<{ row: WriteRow; res: Exclude<SinkResult, { status: 'ok' }>; exhausted: boolean }> = [];
+    /** Held: back to pending like a retry (folding into a newer pending write), the attempt not counted. */
+    const waiting: string[] = [];
     for (const row of rows) {
       const res = resultOf(row.write_id);
       if (res.status === 'ok') done.push({ row, res });
+      else if (held) {
+        again.push({ row, delayMs: 1000, error: `${res.code}: ${res.message}` });
+        waiting.push(row.write_id);
+      }
       else if (res.status === 'retriable' && row.attempts < this.opts.retry.retries) {
         const err = new RetriableError(res.code, res.message, { retryAfterMs: res.retryAfterMs });
         again.push({ row, delayMs: backoffDelay(row.attempts, this.opts.retry, err), error: `${res.code}: ${res.message}` });
@@ -294,6 +317,7 @@ export class WriterPool {
           [done.map((d) => d.row.write_id), done.map((d) => JSON.stringify(d.res.applied))],
         );
       }
+      if (waiting.length) await client.query(`update planned_writes set attempts = greatest(0, attempts - 1) where write_id = any($1::uuid[])`, [waiting]);
       if (again.length) {
         // A retried absolute write whose target and SKU got a newer pending write meanwhile folds
         // into it (that one carries the latest decision; field writes merge, newer fields win).

@@ -44,7 +44,8 @@ export interface DeliveryRecord {
 export interface DispatcherOptions {
   shopDomain: string;
   apiVersion: string;
-  clientSecret: string;
+  /** The app's current client secret (it signs every attempt; a rotation applies to retries too). */
+  clientSecret: () => string;
   retryScale: number;
   timeoutMs: number;
   /** Concurrent deliveries per receiver at most (more wait for a connection). */
@@ -128,7 +129,7 @@ export class WebhookDispatcher {
   }
 
   private async attempt(rec: DeliveryRecord, retry: number): Promise<void> {
-    const signature = signWebhook(rec.badSignature ? `${this.o.clientSecret}-not-the-secret` : this.o.clientSecret, rec.body);
+    const signature = signWebhook(rec.badSignature ? `${this.o.clientSecret()}-not-the-secret` : this.o.clientSecret(), rec.body);
     const attempt: DeliveryAttempt = { at: new Date(this.o.clock.now()).toISOString(), status: null, error: null };
     rec.attempts.push(attempt);
     try {

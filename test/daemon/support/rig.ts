@@ -81,7 +81,7 @@ export async function startRig(name: string, opts: RigOptions): Promise<Rig> {
     logging: { level: 'warn' },
     http: { host: '127.0.0.1', port },
     sources: {
-      shopify: { main: { shop: shop.info.shop, url: shop.baseUrl, accessToken: shop.info.accessToken, clientSecret: shop.info.clientSecret, plan: 'plus', pollIntervalSeconds: 1 } },
+      shopify: { main: { shop: shop.info.shop, url: shop.baseUrl, accessToken: shop.info.accessToken!, clientSecret: shop.info.clientSecret, plan: 'plus', pollIntervalSeconds: 1 } },
       woocommerce: Object.fromEntries(
         [...woo].map(([site, sim]) => [site, { url: sim.info.siteUrl, consumerKey: sim.info.consumerKey, consumerSecret: sim.info.consumerSecret, webhookSecret: `whsec-${site}`, pollIntervalSeconds: 1, buffer: opts.woo[site]!.buffer }]),
       ),
