@@ -1,4 +1,8 @@
 import type { SyncConfig } from '../config/schema.js';
+import { PermanentError } from '../core/errors.js';
+import { events as bus } from '../core/events.js';
+import { getLogger } from '../core/logger.js';
+import type { SubscriptionReport } from '../connectors/shopify/subscriptions.js';
 import { sourceKey } from '../core/model.js';
 import { createWooCommerceConnector } from '../connectors/woocommerce/index.js';
 import { createShopifyConnector } from '../connectors/shopify/index.js';
@@ -41,13 +45,29 @@ export const buildConnectorSet: ConnectorFactory = async (config, ctx) => {
       },
     });
     if (config.daemon.registerWebhooks) {
+      // Shopify deletes a subscription after 8 failed retries of a delivery (about 4 hours of an
+      // unreachable intake) and tells nobody: the leader lists them when elected (a daemon that was
+      // down checks at once) and every `subscriptionCheckSeconds`, and creates what is missing; the
+      // poller covers the changes whose deliveries were lost.
+      const name = `subscriptions:shopify:${instance}`;
+      const log = getLogger('shopify.subscriptions');
       set.leaderTasks.push({
         name: `webhooks:shopify:${instance}`,
-        intervalMs: 300_000,
+        intervalMs: cfg.subscriptionCheckSeconds * 1000,
         run: async (signal) => {
-          // Shopify may remove a subscription after repeated failures: re-check every few minutes.
-          await shop.subscriptions.ensureWebhooks(url, signal);
-
+          const previous = (await ctx.pool.query<{ value: SubscriptionReport }>('select value from checkpoints where name = $1', [name])).rows[0]?.value ?? null;
+          const report = await shop.subscriptions.check(url, previous, {
+            signal,
+            onRecreated: (topic) => {
+              log.warn({ instance, topic, callbackUrl: url }, 'a Shopify webhook subscription had disappeared (Shopify deletes one after 8 failed retries); created it again, the poller covers the gap');
+              bus.emit('shopify.subscription.recreated', { instance, topic });
+            },
+          });
+          await ctx.pool.query(
+            `insert into checkpoints (name, value, updated_at) values ($1, $2, now()) on conflict (name) do update set value = excluded.value, updated_at = now()`,
+            [name, JSON.stringify(report)],
+          );
+          if (report.error) throw new PermanentError('SHOPIFY_SUBSCRIPTION_REFUSED', report.error);
         },
       });
     }

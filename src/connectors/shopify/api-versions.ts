@@ -29,10 +29,16 @@ export function apiVersionWarning(where: string, version: string, now: Date = ne
   const end = SHOPIFY_API_VERSION_SUPPORT[version];
   if (!end) return null;
   const endMs = Date.parse(`${end}T00:00:00Z`);
-  const days = Math.ceil((endMs - now.getTime()) / 86_400_000);
-  if (days > VERSION_WARNING_DAYS) return null;
+  const left = endMs - now.getTime();
+  if (left >= VERSION_WARNING_DAYS * 86_400_000) return null;
+  const days = Math.ceil(left / 86_400_000);
   const newer = SHOPIFY_API_VERSIONS.filter((v) => v > version).join(', ');
   const next = newer ? ` Move \`apiVersion\` to a newer version (${newer}) after checking docs/connectors/shopify.md.` : '';
   if (days <= 0) return `${where}: Admin API ${version} reached its end of support on ${end}; Shopify now serves the oldest supported version instead.${next}`;
   return `${where}: Admin API ${version} reaches its end of support on ${end} (in ${days} day${days === 1 ? '' : 's'}).${next}`;
+}
+
+/** Warnings about the Shopify stores' configured versions on `now` (`config validate`, `status`). */
+export function shopifyVersionWarnings(stores: Record<string, { apiVersion: string }>, now: Date = new Date()): string[] {
+  return Object.entries(stores).flatMap(([i, s]) => apiVersionWarning(`shopify:${i}`, s.apiVersion, now) ?? []);
 }

@@ -144,6 +144,7 @@ export function registerControlApi(app: FastifyInstance, sim: ShopifySimState, b
   app.get<{ Querystring: { topic?: string; includeBody?: string } }>('/_sim/webhooks/deliveries', async (req) =>
     sim.dispatcher.deliveries.filter((d) => !req.query.topic || d.topic === req.query.topic)
       .map((d) => (req.query.includeBody === 'true' ? d : { ...d, body: undefined })));
+  app.get('/_sim/webhooks/subscriptions/removed', async () => sim.dispatcher.removed);
   app.get('/_sim/webhooks/subscriptions', async () => [...sim.dispatcher.subscriptions.values()].map((s) => ({ id: gid('WebhookSubscription', s.id), topic: s.topic, uri: s.uri })));
 
   // The app's credentials: rotate (or revoke) the client secret, revoke issued tokens, uninstall/reinstall, token lifetime.

@@ -66,6 +66,8 @@ export const signWebhook = (secret: string, body: string | Buffer): string => cr
 export class WebhookDispatcher {
   readonly subscriptions = new Map<number, WebhookSubscriptionRec>();
   readonly deliveries: DeliveryRecord[] = [];
+  /** Subscriptions deleted because a delivery failed all 8 retries, as Shopify does for subscriptions made through the Admin API. */
+  readonly removed: Array<{ id: string; topic: string; uri: string; at: string; webhookId: string }> = [];
   private timers = new Set<NodeJS.Timeout>();
   private inflight = new Set<Promise<void>>();
   private nextDelivery = 0;
@@ -157,6 +159,15 @@ export class WebhookDispatcher {
     if (wait === undefined) {
       rec.state = 'failed';
       this.o.log.warn({ topic: rec.topic, uri: rec.uri, webhookId: rec.webhookId }, 'webhook delivery failed after all retries');
+      // Shopify deletes a subscription created through the Admin API once a delivery failed 8
+      // consecutive retries (about 4 hours), and tells the app nothing.
+      const id = Number(rec.subscriptionId.split('/').at(-1));
+      const sub = this.subscriptions.get(id);
+      if (sub) {
+        this.subscriptions.delete(id);
+        this.removed.push({ id: rec.subscriptionId, topic: sub.topic, uri: sub.uri, at: new Date(this.o.clock.now()).toISOString(), webhookId: rec.webhookId });
+        this.o.log.warn({ subscription: rec.subscriptionId, topic: sub.topic, uri: sub.uri }, 'webhook subscription deleted after 8 failed retries of a delivery');
+      }
       return;
     }
     this.schedule(rec, Math.round(wait * 1000 * this.o.retryScale), retry + 1);
@@ -174,6 +185,7 @@ export class WebhookDispatcher {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.deliveries.length = 0;
+    this.removed.length = 0;
     this.subscriptions.clear();
   }
 
