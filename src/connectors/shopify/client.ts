@@ -173,7 +173,6 @@ export class ShopifyClient {
         details, hint: 'Check the app\'s access scopes: read/write_products, read/write_inventory, read_orders, read_locations.',
       });
     }
-    this.auth.accepted();
     if (res.status === 404) {
       throw new PermanentError('SHOPIFY_NOT_FOUND', `${this.graphqlUrl} does not exist (HTTP 404)`, {
         details, hint: 'Check `shop`/`url` and `apiVersion` (quarterly versions are supported for 12 months).',
@@ -189,6 +188,8 @@ export class ShopifyClient {
     if (res.status !== 200) {
       throw new PermanentError('SHOPIFY_BAD_REQUEST', `Shopify answered HTTP ${res.status} to ${doc.name}: ${text.slice(0, 300)}`, { details });
     }
+    // Answered 200: the token was accepted (a static token refused earlier works again).
+    this.auth.accepted();
     if (!body || typeof body !== 'object') {
       throw new RetriableError('SHOPIFY_MALFORMED_RESPONSE', `Shopify answered ${doc.name} with a body that is not JSON`, { details: { ...details, body: text.slice(0, 200) } });
     }
