@@ -23,6 +23,9 @@ function shopifyDetail(d: Record<string, unknown>): string {
 /** One screen with the health of everything; exit 1 when something is unhealthy (usable as a probe). */
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show the health of the stack, the sources and the sync state (exit 1 when unhealthy).';
+  static override description =
+    'Per source: last event and poll; WooCommerce webhook states; for each Shopify store its credentials (a refused client credentials grant or token is a problem), ' +
+    'API version (warned about 90 days before its end of support) and webhook subscriptions (registered / re-registered / missing); the ERP capture. See docs/operations.md.';
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --json', '<%= config.bin %> status --watch'];
   static override flags = {
     watch: Flags.boolean({ char: 'w', description: 'Refresh every 2 seconds until Ctrl-C.' }),

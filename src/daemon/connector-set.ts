@@ -5,6 +5,12 @@ import type { SinkConnector, SourceConnector } from '../connectors/types.js';
 export interface LeaderTask {
   name: string;
   intervalMs: number;
+  /**
+   * Run at once (not waiting for the interval) when the daemon recovers from an outage of
+   * PostgreSQL or Kafka: its webhook intake answered errors meanwhile (Shopify deletes a
+   * subscription whose deliveries keep failing).
+   */
+  afterOutage?: boolean;
   run(signal: AbortSignal): Promise<void>;
 }
 

@@ -51,6 +51,8 @@ export class Daemon {
   private connectors?: ConnectorSet;
   private leaderAbort?: AbortController;
   private leaderLoops: Promise<void>[] = [];
+  /** Cuts the wait of the leader tasks that run again after an outage (`LeaderTask.afterOutage`). */
+  private readonly outageWakers = new Set<() => void>();
   private started = false;
   private lastChecks: Record<string, { ok: boolean; detail?: string }> = {};
   private healthTimer?: NodeJS.Timeout;
@@ -177,11 +179,14 @@ export class Daemon {
           if (!signal.aborted) this.log.warn({ task: t.name, err: describeError(err) }, 'leader task failed; will run again');
         }
         await new Promise((r) => {
-          const timer = setTimeout(r, t.intervalMs);
-          signal.addEventListener('abort', () => {
+          const wake = () => {
             clearTimeout(timer);
+            this.outageWakers.delete(wake);
             r(undefined);
-          }, { once: true });
+          };
+          const timer = setTimeout(wake, t.intervalMs);
+          if (t.afterOutage) this.outageWakers.add(wake);
+          signal.addEventListener('abort', wake, { once: true });
         });
       }
     });
@@ -231,7 +236,13 @@ export class Daemon {
       checks[c.name] = c.check();
       reported.add(c.name);
     }
+    const recovered = ['postgres', 'kafka'].some((k) => this.lastChecks[k] && !this.lastChecks[k]!.ok) && checks.postgres?.ok && checks.kafka?.ok;
     this.lastChecks = checks;
+    if (recovered) {
+      // The intake refused webhooks meanwhile: a platform may have dropped a subscription.
+      this.log.warn({ tasks: this.outageWakers.size }, 'PostgreSQL and Kafka answer again after an outage: re-checking the webhook subscriptions now');
+      for (const wake of [...this.outageWakers]) wake();
+    }
     return { ok: Object.entries(checks).every(([k, x]) => x.ok || reported.has(k)), checks };
   }
 

@@ -47,13 +47,15 @@ export const buildConnectorSet: ConnectorFactory = async (config, ctx) => {
     if (config.daemon.registerWebhooks) {
       // Shopify deletes a subscription after 8 failed retries of a delivery (about 4 hours of an
       // unreachable intake) and tells nobody: the leader lists them when elected (a daemon that was
-      // down checks at once) and every `subscriptionCheckSeconds`, and creates what is missing; the
+      // down checks at once), after an outage of PostgreSQL or Kafka (the intake answered errors),
+      // and every `subscriptionCheckSeconds`, and creates what is missing; the
       // poller covers the changes whose deliveries were lost.
       const name = `subscriptions:shopify:${instance}`;
       const log = getLogger('shopify.subscriptions');
       set.leaderTasks.push({
         name: `webhooks:shopify:${instance}`,
         intervalMs: cfg.subscriptionCheckSeconds * 1000,
+        afterOutage: true,
         run: async (signal) => {
           const previous = (await ctx.pool.query<{ value: SubscriptionReport }>('select value from checkpoints where name = $1', [name])).rows[0]?.value ?? null;
           const report = await shop.subscriptions.check(url, previous, {
