@@ -9,7 +9,7 @@ import { createKafka } from '../pipeline/kafka/client.js';
 import { pipelineTopics } from '../pipeline/kafka/topics.js';
 import { DebeziumConnector } from '../connectors/erp/debezium.js';
 import { createWooCommerceConnector } from '../connectors/woocommerce/index.js';
-import { createShopifyConnector, isCredentialsRefusal, SHOPIFY_SUBSCRIPTION_TOPICS } from '../connectors/shopify/index.js';
+import { createShopifyConnector, isCredentialsRefusal, SHOPIFY_SUBSCRIPTION_TOPICS, type ShopifyConnector } from '../connectors/shopify/index.js';
 import { shopifyVersionWarnings } from '../connectors/shopify/api-versions.js';
 import type { SubscriptionReport, SubscriptionState } from '../connectors/shopify/subscriptions.js';
 import { SyncError } from '../core/errors.js';
@@ -71,6 +71,9 @@ export async function collectStatus(config: SyncConfig, opts: { now?: Date } = {
   return report;
 }
 
+/** Shopify connectors built by `collectStatus` in this process, by instance and config. */
+const statusConnectors = new Map<string, ShopifyConnector>();
+
 async function collectFromDatabase(config: SyncConfig, pool: pg.Pool, report: StatusReport): Promise<void> {
   const r = await pool.query<{ conflicts: number; dlq: number; unpublished: number; pending: number }>(
     `select (select count(*)::int from conflict_log where status = 'OPEN') as conflicts,
@@ -121,8 +124,12 @@ async function collectFromDatabase(config: SyncConfig, pool: pg.Pool, report: St
   }
   for (const [instance, cfg] of Object.entries(config.sources.shopify)) {
     const s = report.sources.find((x) => x.source === sourceKey('shopify', instance))!;
-    // The same token provider as the daemon: a refused grant shows here too.
-    const shop = createShopifyConnector(instance, cfg, { retry: { retries: 1 } });
+    // The same token provider as the daemon: a refused grant shows here too. Kept for the process,
+    // so `status --watch` reuses its token instead of asking for one every refresh (a refusal is
+    // not reused: each refresh asks again).
+    const key = `${instance}|${JSON.stringify(cfg)}`;
+    let shop = statusConnectors.get(key);
+    if (!shop || shop.auth.status().state === 'refused') statusConnectors.set(key, (shop = createShopifyConnector(instance, cfg, { retry: { retries: 1 } })));
     s.detail.apiVersion = cfg.apiVersion;
     try {
       const live = await withTimeout(shop.subscriptions.list(), 5000);
