@@ -15,7 +15,7 @@
  * metric.
  */
 import { events as defaultBus, type SyncEventBus } from '../../core/events.js';
-import { ConfigError, RetriableError, SyncError } from '../../core/errors.js';
+import { ConfigError, RetriableError } from '../../core/errors.js';
 import { getLogger, type Logger } from '../../core/logger.js';
 
 /** How the store authenticates. */
@@ -243,4 +243,4 @@ export class ShopifyTokenProvider {
 }
 
 /** Whether an error is a refusal of the store's credentials (the store's work is held, not failed). */
-export const isCredentialsRefusal = (err: unknown): boolean => err instanceof ConfigError && err instanceof SyncError && (err.code === 'SHOPIFY_AUTH_REFUSED' || err.code === 'SHOPIFY_TOKEN_REFUSED');
+export const isCredentialsRefusal = (err: unknown): boolean => err instanceof ConfigError && (err.code === 'SHOPIFY_AUTH_REFUSED' || err.code === 'SHOPIFY_TOKEN_REFUSED');
