@@ -24,7 +24,7 @@ export default async function run(): Promise<BenchFigure[]> {
   await c.connect();
   await migrate(c, schema);
   const pool = await createPool({ url: config.database.url, schema, max: 10 });
-  const shop = createShopifyConnector('main', { shop: 'bench.myshopify.com', url: 'http://127.0.0.1:1', apiVersion: '2026-04', accessToken: 'x', clientSecret: SECRET, plan: 'standard', buffer: 0, pollIntervalSeconds: 60 });
+  const shop = createShopifyConnector('main', { shop: 'bench.myshopify.com', url: 'http://127.0.0.1:1', apiVersion: '2026-04', accessToken: 'x', clientSecret: SECRET, plan: 'standard', buffer: 0, pollIntervalSeconds: 60, subscriptionCheckSeconds: 300 });
   const intake = new WebhookIntake(pool, new EventStore(pool), new Map([['shopify/main', shop.source]]));
   const server = await startHttpServer({ host: '127.0.0.1', port: 0, bodyLimitBytes: 1_048_576, intake, registry: createMetricsRegistry({ defaultMetrics: false }), health: { live: () => ({ ok: true }), ready: async () => ({ ok: true, checks: {} }) }, alerts: false });
   const url = new URL(`${server.url}/webhooks/shopify/main`);

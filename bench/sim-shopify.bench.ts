@@ -32,7 +32,7 @@ async function measure(name: string, count: number, send: (i: number) => Promise
 
 async function post(sim: ShopifySimulator, query: string, variables?: unknown): Promise<void> {
   const res = await fetch(sim.graphqlUrl, {
-    method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Shopify-Access-Token': sim.info.accessToken }, body: JSON.stringify({ query, variables }),
+    method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Shopify-Access-Token': sim.info.accessToken! }, body: JSON.stringify({ query, variables }),
   });
   const body = (await res.json()) as { errors?: unknown };
   if (body.errors) throw new Error(`simulator answered errors: ${JSON.stringify(body.errors).slice(0, 300)}`);

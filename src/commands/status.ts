@@ -4,9 +4,28 @@ import { BaseCommand } from '../cli/base-command.js';
 import { renderStack, table } from '../cli/render.js';
 import { collectStatus, type StatusReport } from '../services/status.js';
 
+/** Credentials, API version and webhook subscriptions of a Shopify store, on one line. */
+function shopifyDetail(d: Record<string, unknown>): string {
+  const parts: string[] = [];
+  const auth = d.auth as { mode: string; state: string } | undefined;
+  if (auth) parts.push(auth.state === 'refused' ? chalk.red(`${auth.mode} REFUSED`) : auth.mode);
+  if (d.apiVersion) parts.push(`API ${String(d.apiVersion)}`);
+  const subs = d.subscriptions as Array<{ topic: string; state: string }> | undefined;
+  if (subs) {
+    const by = (st: string) => subs.filter((x) => x.state === st).map((x) => x.topic);
+    parts.push(`webhooks: ${by('registered').length} registered`);
+    if (by('re-registered').length) parts.push(chalk.yellow(`re-registered ${by('re-registered').join(',')}`));
+    if (by('missing').length) parts.push(chalk.red(`missing ${by('missing').join(',')}`));
+  }
+  return parts.join(', ');
+}
+
 /** One screen with the health of everything; exit 1 when something is unhealthy (usable as a probe). */
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show the health of the stack, the sources and the sync state (exit 1 when unhealthy).';
+  static override description =
+    'Per source: last event and poll; WooCommerce webhook states; for each Shopify store its credentials (a refused client credentials grant or token is a problem), ' +
+    'API version (warned about 90 days before its end of support) and webhook subscriptions (registered / re-registered / missing); the ERP capture. See docs/operations.md.';
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --json', '<%= config.bin %> status --watch'];
   static override flags = {
     watch: Flags.boolean({ char: 'w', description: 'Refresh every 2 seconds until Ctrl-C.' }),
@@ -53,6 +72,8 @@ export default class Status extends BaseCommand<typeof Status> {
             s.source === 'erp' ? 'CDC' : s.pollStale ? chalk.yellow(ago(s.lastPollAt)) : ago(s.lastPollAt),
             s.detail.webhooks
               ? (s.detail.webhooks as Array<{ topic: string; status: string }>).map((w) => `${w.topic}=${w.status}`).join(' ')
+              : s.source.startsWith('shopify:')
+                ? shopifyDetail(s.detail)
               : s.detail.cdc
                 ? `connector ${(s.detail.cdc as { state: string }).state}, slot lag ${(s.detail.cdc as { slot: { lagBytes: number | null } | null }).slot?.lagBytes ?? '?'} B`
                 : '',

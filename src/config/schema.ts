@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from '../core/logger.js';
+import { DEFAULT_SHOPIFY_API_VERSION, SHOPIFY_API_VERSIONS } from '../connectors/shopify/api-versions.js';
 
 /** Instance names (`main`, `eu`, `outlet`): lower-case, digits, dash, underscore. */
 const instanceName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,49}$/, 'instance names use a-z, 0-9, "-" and "_" (max 50)');
@@ -31,11 +32,22 @@ export const shopifyInstanceSchema = z.strictObject({
   shop: z.string().min(1),
   /** Base URL of the Admin API host; defaults to `https://<shop>`. Point it at a simulator to rehearse. */
   url: url(['http:', 'https:']).optional(),
-  /** Admin API version (pinned; quarterly). */
-  apiVersion: z.string().regex(/^\d{4}-(01|04|07|10)$/, 'must be a quarterly version like 2026-04').default('2026-04'),
-  /** Admin API access token (secret; prefer SYNCCTL_SOURCES__SHOPIFY__<NAME>__ACCESS_TOKEN). */
-  accessToken: z.string().min(1),
-  /** App client secret used to verify webhook HMACs (secret). */
+  /** Admin API version (pinned; quarterly). `config validate` and `status` warn 90 days before its end of support. */
+  apiVersion: z
+    .string()
+    .refine((v) => SHOPIFY_API_VERSIONS.includes(v), `must be one of the supported Admin API versions ${SHOPIFY_API_VERSIONS.join(', ')} (2026-04 is the one syncctl's documents are validated against)`)
+    .default(DEFAULT_SHOPIFY_API_VERSION),
+  /**
+   * Static Admin API access token (`shpat_...`) of a custom app created in the Shopify admin
+   * before 2026 (secret; prefer SYNCCTL_SOURCES__SHOPIFY__<NAME>__ACCESS_TOKEN). Set this OR `clientId`.
+   */
+  accessToken: z.string().min(1).optional(),
+  /**
+   * Client ID of an app created in the Dev Dashboard: syncctl obtains its 24-hour Admin API tokens
+   * with the client credentials grant (client id + `clientSecret`). Set this OR `accessToken`.
+   */
+  clientId: z.string().min(1).optional(),
+  /** App client secret (secret): verifies webhook HMACs, and with `clientId` obtains the access tokens. */
   clientSecret: z.string().min(1),
   /** Location whose stock syncctl manages (GID); defaults to the shop's first location. */
   locationId: z.string().optional(),
@@ -45,6 +57,18 @@ export const shopifyInstanceSchema = z.strictObject({
   buffer: z.number().int().min(0).default(0),
   /** Incremental poll interval in seconds (safety net behind webhooks). */
   pollIntervalSeconds: z.number().int().min(1).default(60),
+  /** Seconds between two checks that the store's webhook subscriptions still exist (Shopify deletes failing ones). */
+  subscriptionCheckSeconds: z.number().int().min(1).default(300),
+}).superRefine((s, ctx) => {
+  const which =
+    'an app created in the Shopify admin (before 2026) has a static Admin API access token: set `accessToken`; ' +
+    'an app created in the Dev Dashboard has a Client ID and a secret: set `clientId` and syncctl obtains its 24-hour tokens itself (client credentials grant). ' +
+    '`clientSecret` (the app\'s secret) is needed in both cases: it verifies webhooks';
+  if (s.accessToken === undefined && s.clientId === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['accessToken'], message: `set either \`accessToken\` or \`clientId\`: ${which}` });
+  } else if (s.accessToken !== undefined && s.clientId !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['clientId'], message: `set \`accessToken\` or \`clientId\`, not both: ${which}` });
+  }
 });
 
 /** One WooCommerce site (REST API wc/v3 + webhooks). */

@@ -142,4 +142,10 @@ export interface SinkConnector {
   readonly maxBatch: number;
   write(batch: SinkWrite[], signal?: AbortSignal): Promise<SinkResult[]>;
   read(skus: string[], signal?: AbortSignal): Promise<SinkReading[]>;
+  /**
+   * Why the target's writes must wait (its credentials are refused), or null. While held, the
+   * writers claim nothing for it, and writes that failed in a round during which it became held
+   * go back to pending without spending an attempt: they are neither failed nor dead-lettered.
+   */
+  held?(signal?: AbortSignal): Promise<string | null>;
 }

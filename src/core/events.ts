@@ -41,6 +41,12 @@ export interface SyncEvents {
   'shopify.bucket': { instance: string; available: number; maximum: number; restoreRate: number };
   /** A Shopify request was throttled (THROTTLED). */
   'shopify.throttled': { instance: string };
+  /** A Shopify store's credentials were refused (grant or token), or accepted again. */
+  'shopify.auth': { instance: string; state: 'ok' | 'refused'; code?: string };
+  /** One client credentials grant request and its outcome. */
+  'shopify.token': { instance: string; outcome: 'granted' | 'refused' | 'unreachable' };
+  /** A Shopify webhook subscription found missing was created again (Shopify deletes one after 8 failed retries). */
+  'shopify.subscription.recreated': { instance: string; topic: string };
   /** WooCommerce webhook subscription health. */
   'woocommerce.webhook': { instance: string; topic: string; status: 'active' | 'paused' | 'disabled' | 'missing' };
   /** State cache access. */

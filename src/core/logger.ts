@@ -18,7 +18,7 @@ export interface LoggerOptions {
 }
 
 const REDACT = [
-  '*.password', '*.token', '*.accessToken', '*.secret', '*.consumerSecret', '*.webhookSecret', '*.apiSecret',
+  '*.password', '*.token', '*.accessToken', '*.access_token', '*.secret', '*.clientSecret', '*.client_secret', '*.consumerSecret', '*.webhookSecret', '*.apiSecret',
   'headers.authorization', 'headers["x-shopify-access-token"]',
 ];
 

@@ -49,6 +49,8 @@ export class Daemon {
   private connectors?: ConnectorSet;
   private leaderAbort?: AbortController;
   private leaderLoops: Promise<void>[] = [];
+  /** Cuts the wait of the leader tasks that run again after an outage (`LeaderTask.afterOutage`). */
+  private readonly outageWakers = new Set<() => void>();
   private started = false;
   private lastChecks: Record<string, { ok: boolean; detail?: string }> = {};
   private healthTimer?: NodeJS.Timeout;
@@ -171,11 +173,14 @@ export class Daemon {
           if (!signal.aborted) this.log.warn({ task: t.name, err: describeError(err) }, 'leader task failed; will run again');
         }
         await new Promise((r) => {
-          const timer = setTimeout(r, t.intervalMs);
-          signal.addEventListener('abort', () => {
+          const wake = () => {
             clearTimeout(timer);
+            this.outageWakers.delete(wake);
             r(undefined);
-          }, { once: true });
+          };
+          const timer = setTimeout(wake, t.intervalMs);
+          if (t.afterOutage) this.outageWakers.add(wake);
+          signal.addEventListener('abort', wake, { once: true });
         });
       }
     });
@@ -219,8 +224,20 @@ export class Daemon {
     }
     checks.redis = { ok: this.redis?.status === 'ready', detail: this.redis?.status };
     checks.leader = { ok: true, detail: this.lease?.leader ? 'leader' : 'follower' };
+    // Per-source checks (a store whose credentials are refused) are reported without failing readiness.
+    const reported = new Set<string>(['redis']);
+    for (const c of this.connectors?.checks ?? []) {
+      checks[c.name] = c.check();
+      reported.add(c.name);
+    }
+    const recovered = ['postgres', 'kafka'].some((k) => this.lastChecks[k] && !this.lastChecks[k]!.ok) && checks.postgres?.ok && checks.kafka?.ok;
     this.lastChecks = checks;
-    return { ok: Object.values(checks).every((x) => x.ok || x === checks.redis), checks };
+    if (recovered) {
+      // The intake refused webhooks meanwhile: a platform may have dropped a subscription.
+      this.log.warn({ tasks: this.outageWakers.size }, 'PostgreSQL and Kafka answer again after an outage: re-checking the webhook subscriptions now');
+      for (const wake of [...this.outageWakers]) wake();
+    }
+    return { ok: Object.entries(checks).every(([k, x]) => x.ok || reported.has(k)), checks };
   }
 
   /**

@@ -1,4 +1,8 @@
 import type { SyncConfig } from '../config/schema.js';
+import { PermanentError } from '../core/errors.js';
+import { events as bus } from '../core/events.js';
+import { getLogger } from '../core/logger.js';
+import type { SubscriptionReport } from '../connectors/shopify/subscriptions.js';
 import { sourceKey } from '../core/model.js';
 import { createWooCommerceConnector } from '../connectors/woocommerce/index.js';
 import { createShopifyConnector } from '../connectors/shopify/index.js';
@@ -23,6 +27,7 @@ export const buildConnectorSet: ConnectorFactory = async (config, ctx) => {
     polled: [],
     sinks: new Map(),
     leaderTasks: [],
+    checks: [],
     services: [],
     close: async () => undefined,
   };
@@ -32,14 +37,39 @@ export const buildConnectorSet: ConnectorFactory = async (config, ctx) => {
     set.webhookSources.set(`shopify/${instance}`, shop.source);
     set.polled.push({ connector: shop.source, intervalMs: cfg.pollIntervalSeconds * 1000 });
     set.sinks.set(sourceKey('shopify', instance), shop.sink);
+    set.checks!.push({
+      name: `credentials:shopify:${instance}`,
+      check: () => {
+        const s = shop.auth.status();
+        return s.state === 'refused' ? { ok: false, detail: s.error!.message } : { ok: true, detail: `${s.mode}${s.state === 'unknown' ? ' (not used yet)' : ''}` };
+      },
+    });
     if (config.daemon.registerWebhooks) {
+      // Shopify deletes a subscription after 8 failed retries of a delivery (about 4 hours of an
+      // unreachable intake) and tells nobody: the leader lists them when elected (a daemon that was
+      // down checks at once), after an outage of PostgreSQL or Kafka (the intake answered errors),
+      // and every `subscriptionCheckSeconds`, and creates what is missing; the
+      // poller covers the changes whose deliveries were lost.
+      const name = `subscriptions:shopify:${instance}`;
+      const log = getLogger('shopify.subscriptions');
       set.leaderTasks.push({
         name: `webhooks:shopify:${instance}`,
-        intervalMs: 300_000,
+        intervalMs: cfg.subscriptionCheckSeconds * 1000,
+        afterOutage: true,
         run: async (signal) => {
-          // Shopify may remove a subscription after repeated failures: re-check every few minutes.
-          await shop.subscriptions.ensureWebhooks(url, signal);
-
+          const previous = (await ctx.pool.query<{ value: SubscriptionReport }>('select value from checkpoints where name = $1', [name])).rows[0]?.value ?? null;
+          const report = await shop.subscriptions.check(url, previous, {
+            signal,
+            onRecreated: (topic) => {
+              log.warn({ instance, topic, callbackUrl: url }, 'a Shopify webhook subscription had disappeared (Shopify deletes one after 8 failed retries); created it again, the poller covers the gap');
+              bus.emit('shopify.subscription.recreated', { instance, topic });
+            },
+          });
+          await ctx.pool.query(
+            `insert into checkpoints (name, value, updated_at) values ($1, $2, now()) on conflict (name) do update set value = excluded.value, updated_at = now()`,
+            [name, JSON.stringify(report)],
+          );
+          if (report.error) throw new PermanentError('SHOPIFY_SUBSCRIPTION_REFUSED', report.error);
         },
       });
     }

@@ -61,6 +61,9 @@ export function defineSyncMetrics(registry: Registry) {
     shopifyBucketMaximum: gauge('shopify_bucket_maximum', 'Shopify GraphQL cost bucket: capacity in points, by instance.', ['instance']),
     shopifyBucketRestoreRate: gauge('shopify_bucket_restore_rate', 'Shopify GraphQL cost bucket: points restored per second, by instance.', ['instance']),
     shopifyThrottled: counter('shopify_throttled_total', 'Shopify requests answered THROTTLED, by instance.', ['instance']),
+    shopifyAuthRefused: gauge('shopify_auth_refused', '1 while Shopify refuses a store\'s credentials (client credentials grant or access token; its writes are held), 0 once accepted, by instance.', ['instance']),
+    shopifyTokenRequests: counter('shopify_token_requests_total', 'Client credentials grant requests, by instance and outcome (granted|refused|unreachable).', ['instance', 'outcome']),
+    shopifySubscriptionsRecreated: counter('shopify_subscriptions_recreated_total', 'Shopify webhook subscriptions found missing (Shopify deletes one after 8 failed retries) and created again, by instance and topic.', ['instance', 'topic']),
     wooWebhookStatus: gauge('woocommerce_webhook_status', 'WooCommerce webhook subscription status: 1 for the current status (active|paused|disabled|missing), 0 for the others.', ['instance', 'topic', 'status']),
 
     // state cache (Redis)

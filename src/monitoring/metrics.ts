@@ -85,6 +85,9 @@ export function bindMetrics(bus: SyncEventBus, registry: Registry): () => void {
       m.shopifyBucketRestoreRate.set({ instance: e.instance }, e.restoreRate);
     }),
     bus.on('shopify.throttled', (e) => m.shopifyThrottled.inc({ instance: e.instance })),
+    bus.on('shopify.auth', (e) => m.shopifyAuthRefused.set({ instance: e.instance }, e.state === 'refused' ? 1 : 0)),
+    bus.on('shopify.token', (e) => m.shopifyTokenRequests.inc({ instance: e.instance, outcome: e.outcome })),
+    bus.on('shopify.subscription.recreated', (e) => m.shopifySubscriptionsRecreated.inc({ instance: e.instance, topic: e.topic })),
     bus.on('woocommerce.webhook', (e) => {
       for (const status of WOO_WEBHOOK_STATUSES) m.wooWebhookStatus.set({ instance: e.instance, topic: e.topic, status }, status === e.status ? 1 : 0);
     }),

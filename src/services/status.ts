@@ -9,6 +9,11 @@ import { createKafka } from '../pipeline/kafka/client.js';
 import { pipelineGroups, pipelineTopics } from '../pipeline/kafka/topics.js';
 import { DebeziumConnector } from '../connectors/erp/debezium.js';
 import { createWooCommerceConnector } from '../connectors/woocommerce/index.js';
+import { createShopifyConnector, isCredentialsRefusal, SHOPIFY_SUBSCRIPTION_TOPICS, type ShopifyConnector } from '../connectors/shopify/index.js';
+import { shopifyVersionWarnings } from '../connectors/shopify/api-versions.js';
+import type { SubscriptionReport, SubscriptionState } from '../connectors/shopify/subscriptions.js';
+import { SyncError } from '../core/errors.js';
+import { webhookUrl } from '../daemon/registry.js';
 import { readDriftResults, type DriftResult } from './diff/drift-check.js';
 
 /** One source instance's health. */
@@ -38,9 +43,9 @@ export interface StatusReport {
 }
 
 /** Collects the health of the stack, the sources, Kafka, the ERP capture and syncctl's own state. Never throws for a part that is down. */
-export async function collectStatus(config: SyncConfig): Promise<StatusReport> {
+export async function collectStatus(config: SyncConfig, opts: { now?: Date } = {}): Promise<StatusReport> {
   const problems: string[] = [];
-  const warnings: string[] = [];
+  const warnings: string[] = [...shopifyVersionWarnings(config.sources.shopify, opts.now)];
   const components = await stackStatus(config, { connect: Boolean(config.sources.erp), flink: config.transform.runner === 'flink' });
   for (const c of components) {
     const required = ['postgres', 'redis', 'kafka'].includes(c.component) || c.managed || (c.component === 'connect' && Boolean(config.sources.erp));
@@ -65,6 +70,9 @@ export async function collectStatus(config: SyncConfig): Promise<StatusReport> {
   report.healthy = problems.length === 0;
   return report;
 }
+
+/** Shopify connectors built by `collectStatus` in this process, by instance and config. */
+const statusConnectors = new Map<string, ShopifyConnector>();
 
 async function collectFromDatabase(config: SyncConfig, pool: pg.Pool, report: StatusReport): Promise<void> {
   const r = await pool.query<{ conflicts: number; dlq: number; unpublished: number; pending: number }>(
@@ -112,6 +120,39 @@ async function collectFromDatabase(config: SyncConfig, pool: pg.Pool, report: St
       for (const h of health) if (h.status !== 'active') report.problems.push(`woocommerce:${instance}: webhook ${h.topic} is ${h.status} (see "A WooCommerce webhook was disabled" in docs/operations.md)`);
     } catch (err) {
       report.warnings.push(`woocommerce:${instance}: webhooks unknown (${describeError(err).message})`);
+    }
+  }
+  for (const [instance, cfg] of Object.entries(config.sources.shopify)) {
+    const s = report.sources.find((x) => x.source === sourceKey('shopify', instance))!;
+    // The same token provider as the daemon: a refused grant shows here too. Kept for the process,
+    // so `status --watch` reuses its token instead of asking for one every refresh (a refusal is
+    // not reused: each refresh asks again).
+    const key = `${instance}|${JSON.stringify(cfg)}`;
+    let shop = statusConnectors.get(key);
+    if (!shop || shop.auth.status().state === 'refused') statusConnectors.set(key, (shop = createShopifyConnector(instance, cfg, { retry: { retries: 1 } })));
+    s.detail.apiVersion = cfg.apiVersion;
+    try {
+      const live = await withTimeout(shop.subscriptions.list(), 5000);
+      s.detail.auth = shop.auth.status();
+      if (config.daemon.registerWebhooks) {
+        const url = webhookUrl(config, 'shopify', instance);
+        const last = (await pool.query<{ value: SubscriptionReport }>('select value from checkpoints where name = $1', [`subscriptions:shopify:${instance}`])).rows[0]?.value;
+        const subs = SHOPIFY_SUBSCRIPTION_TOPICS.map((topic) => {
+          const now = live.find((x) => x.topic === topic && x.uri === url);
+          const was = last?.callbackUrl === url ? last.topics.find((t) => t.topic === topic) : undefined;
+          const state: SubscriptionState = !now ? 'missing' : was?.state === 're-registered' && was.id === now.id ? 're-registered' : 'registered';
+          return { topic, state, ...(state === 're-registered' ? { at: was!.at } : {}) };
+        });
+        s.detail.subscriptions = subs;
+        const missing = subs.filter((x) => x.state === 'missing').map((x) => x.topic);
+        if (missing.length) report.problems.push(`shopify:${instance}: webhook subscription(s) missing: ${missing.join(', ')} (the daemon's leader creates them again; see "Shopify deleted a webhook subscription" in docs/operations.md)`);
+        const again = subs.filter((x) => x.state === 're-registered').map((x) => x.topic);
+        if (again.length) report.warnings.push(`shopify:${instance}: Shopify had deleted webhook subscription(s) ${again.join(', ')}; syncctl created them again (was the webhook intake unreachable?)`);
+      }
+    } catch (err) {
+      s.detail.auth = shop.auth.status();
+      if (isCredentialsRefusal(err)) report.problems.push(`shopify:${instance}: ${(err as SyncError).message}${(err as SyncError).hint ? ` — ${(err as SyncError).hint}` : ''}`);
+      else report.warnings.push(`shopify:${instance}: webhook subscriptions unknown (${describeError(err).message})`);
     }
   }
   if (config.sources.erp) {

@@ -57,6 +57,8 @@ export class WriterPool {
   private recovery?: NodeJS.Timeout;
   /** Aborted by stop(): cuts a loop's backoff after a failed round short. */
   private stopping = new AbortController();
+  /** Targets whose writes are held (credentials refused), with the reason, to log each hold once. */
+  private readonly holds = new Map<SourceKey, string>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -180,6 +182,7 @@ export class WriterPool {
   async runOnce(target: SourceKey): Promise<number> {
     const sink = this.sinks.get(target);
     if (!sink) return 0;
+    if (await this.isHeld(target, sink)) return 0;
     const claimed = await this.pool.query<WriteRow>(
       `update planned_writes p set status = 'INFLIGHT', attempts = attempts + 1, updated_at = now()
          where write_id in (select write_id from planned_writes where target_key = $1 and status = 'PENDING' and not_before <= now()
@@ -232,18 +235,38 @@ export class WriterPool {
     const answered = (Date.now() - claimedAt) / 1000;
     this.instrumentation.emit('pipeline.stage', { stage: 'write', target, seconds: rows.map(() => answered) });
     const byId = new Map(results.map((r) => [r.writeId, r]));
-    await this.record(target, rows, (w) => byId.get(w) ?? { writeId: w, status: 'retriable', code: 'NO_RESULT', message: 'the sink returned no result for this write' });
+    // The target's credentials were refused during the round: what failed waits for them, uncounted.
+    const held = results.some((r) => r.status !== 'ok') && (await this.isHeld(target, sink));
+    await this.record(target, rows, (w) => byId.get(w) ?? { writeId: w, status: 'retriable', code: 'NO_RESULT', message: 'the sink returned no result for this write' }, held);
     return rows.length;
   }
 
-  private async record(target: SourceKey, rows: WriteRow[], resultOf: (writeId: string) => SinkResult): Promise<void> {
+  /** Whether the target's writes are held now (logs when a hold begins and ends). */
+  private async isHeld(target: SourceKey, sink: SinkConnector): Promise<boolean> {
+    if (!sink.held) return false;
+    const reason = await sink.held(this.stopping.signal).catch(() => null);
+    const was = this.holds.get(target);
+    if (reason && !was) this.log.warn({ target, reason }, 'writes to this target are held until its credentials are accepted');
+    if (!reason && was) this.log.info({ target }, 'writes to this target resume');
+    if (reason) this.holds.set(target, reason);
+    else this.holds.delete(target);
+    return reason !== null;
+  }
+
+  private async record(target: SourceKey, rows: WriteRow[], resultOf: (writeId: string) => SinkResult, held = false): Promise<void> {
     const now = new Date();
     const done: Done[] = [];
     const again: Again[] = [];
     const failed: Failed[] = [];
+    /** Held: back to pending like a retry (folding into a newer pending write), the attempt not counted. */
+    const waiting: string[] = [];
     for (const row of rows) {
       const res = resultOf(row.write_id);
       if (res.status === 'ok') done.push({ row, res });
+      else if (held) {
+        again.push({ row, delayMs: 1000, error: `${res.code}: ${res.message}` });
+        waiting.push(row.write_id);
+      }
       else if (res.status === 'retriable' && row.attempts < this.opts.retry.retries) {
         const err = new RetriableError(res.code, res.message, { retryAfterMs: res.retryAfterMs });
         again.push({ row, delayMs: backoffDelay(row.attempts, this.opts.retry, err), error: `${res.code}: ${res.message}` });
@@ -297,7 +320,7 @@ export class WriterPool {
       firstFailedAt: row.created_at.toISOString(),
     }));
     const stored = await retryOnLockConflict(
-      () => this.recordOutcomes(done, again, failed, dls),
+      () => this.recordOutcomes(done, again, failed, waiting, dls),
       (attempt) => this.instrumentation.emit('retry', { component: 'writer', code: 'DEADLOCK', attempt, delayMs: 0 }),
     );
     if (stored.length) await this.deadLetters.publish(stored).catch((err) => this.log.warn({ err: describeError(err) }, 'DLQ topic publish failed (rows are stored)'));
@@ -315,7 +338,7 @@ export class WriterPool {
   }
 
   /** Records a round's outcomes in one transaction (run again when PostgreSQL breaks a lock cycle). */
-  private async recordOutcomes(done: Done[], again: Again[], failed: Failed[], dls: NewDeadLetter[]): Promise<Awaited<ReturnType<typeof insertDeadLetters>>> {
+  private async recordOutcomes(done: Done[], again: Again[], failed: Failed[], waiting: string[], dls: NewDeadLetter[]): Promise<Awaited<ReturnType<typeof insertDeadLetters>>> {
     const client = await this.pool.connect();
     let stored: Awaited<ReturnType<typeof insertDeadLetters>> = [];
     try {
@@ -327,6 +350,7 @@ export class WriterPool {
           [done.map((d) => d.row.write_id), done.map((d) => JSON.stringify(d.res.applied))],
         );
       }
+      if (waiting.length) await client.query(`update planned_writes set attempts = greatest(0, attempts - 1) where write_id = any($1::uuid[])`, [waiting]);
       if (again.length) {
         // A retried absolute write whose target and SKU got a newer pending write meanwhile folds
         // into it (that one carries the latest decision; field writes merge, newer fields win).

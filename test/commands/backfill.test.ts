@@ -69,6 +69,22 @@ describe('syncctl backfill (CLI) from simulators', function () {
     assert.deepEqual(kinds.rows, [{ kind: 'inventory', n: 30 }, { kind: 'product', n: 30 }]);
   });
 
+  it('backfills a Dev Dashboard store through the client credentials grant, and names the store when the grant is refused', async () => {
+    const cc = { shop: shop.info.shop, url: shop.baseUrl, clientId: shop.info.clientId };
+    const file = writeConfig(iso.config, { sources: { shopify: { dev: { ...cc, clientSecret: shop.info.clientSecret }, wrong: { ...cc, clientSecret: 'shpss_not_the_secret' } } } });
+    const grants = (await control(shop.info.controlUrl, 'GET', '/auth')).grants as number;
+    const ok = await runCli(['backfill', '--source', 'shopify:dev', '--json', '--config', file]);
+    assert.equal(ok.exitCode, 0, String(ok.stderr));
+    assert.equal(ok.json.result.stored, 60);
+    assert.equal((await control(shop.info.controlUrl, 'GET', '/auth')).grants, grants + 1, 'one token for the whole run');
+    assert.doesNotMatch(String(ok.stderr) + String(ok.stdout), /shpat_[0-9a-f]{32}/);
+    const refused = await runCli(['backfill', '--source', 'shopify:wrong', '--config', file]);
+    assert.equal(refused.exitCode, 2, 'a configuration error');
+    assert.match(String(refused.stderr), /Shopify store wrong \(sim-shop\.myshopify\.com\) refused the client credentials grant \(invalid_client/);
+    assert.match(String(refused.stderr), /clientSecret/);
+    assert.doesNotMatch(String(refused.stderr), /\n\s+at /, 'no stack trace');
+  });
+
   it('resumes a run killed mid-way from its checkpoint, storing nothing twice', async () => {
     const child = execa('node', [BIN, 'backfill', '--source', 'woocommerce:slow', '--config', configFile], { cwd: REPO_ROOT, reject: false, env: { FORCE_COLOR: '0' } });
     await eventually(async () => {

@@ -107,6 +107,9 @@ describe('syncctl start (the real CLI): Kafka and PostgreSQL outages under load'
     assert.equal(daemon.child.exitCode, null, 'the daemon keeps running');
     await role.letIn();
     await eventually(async () => (await probe(daemon.url, '/readyz')).status === 200, '/readyz ready again', 60_000, 250);
+    // The intake refused webhooks meanwhile: the subscriptions are re-checked at once (by the waiting
+    // leader task, or at the re-election if the outage cost the leadership).
+    await eventually(async () => /answer again after an outage: re-checking the webhook subscriptions now/.test(daemon.stderr()), 'subscriptions re-checked after the outage', 15_000, 250);
     // Connections killed again while work is in flight: nothing to see but the effects.
     for (let i = 0; i < 3; i++) {
       await sleep(1000);

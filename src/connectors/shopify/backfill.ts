@@ -156,10 +156,14 @@ export class ShopifyBackfill {
     return d.bulkOperation;
   }
 
-  /** Starts the bulk query; waits out another bulk query of the app (OPERATION_IN_PROGRESS). */
+  /**
+   * Starts the bulk query. From 2026-01 an app runs up to five bulk queries per shop at once; a
+   * sixth is answered LIMIT_REACHED (OPERATION_IN_PROGRESS before 2026-01): wait and try again.
+   */
   private async start(locationId: string, signal?: AbortSignal): Promise<BulkOp> {
     const query = inlineVariables(loadDocument('BulkProducts'), { locationId }).text;
     const deadline = Date.now() + (this.o.maxWaitMs ?? 6 * 3600_000);
+    let waits = 0;
     for (;;) {
       const d = await this.o.client.request<{ bulkOperationRunQuery: { bulkOperation: { id: string; status: string } | null; userErrors: UserError[] } }>(
         loadDocument('BulkOperationRunQuery'), { query }, { signal });
@@ -169,13 +173,13 @@ export class ShopifyBackfill {
         return { ...p.bulkOperation, errorCode: null, objectCount: '0', rootObjectCount: '0', url: null };
       }
       const e = p.userErrors[0];
-      if (e?.code !== 'OPERATION_IN_PROGRESS') {
+      if (e?.code !== 'LIMIT_REACHED' && e?.code !== 'OPERATION_IN_PROGRESS') {
         throw new PermanentError(`SHOPIFY_BULK_${e?.code ?? 'REFUSED'}`, `Shopify refused the bulk query: ${e?.message ?? 'no reason given'}`, { details: { userErrors: p.userErrors } });
       }
-      if (Date.now() > deadline) throw new RetriableError('SHOPIFY_BULK_BUSY', 'another bulk query of this app kept running', { hint: 'Wait for it (or cancel it) and run the backfill again.' });
-      const current = await this.o.client.request<{ currentBulkOperation: { id: string; status: string } | null }>(loadDocument('CurrentBulkOperation'), {}, { signal });
-      this.log.info({ instance: this.o.instance, running: current.currentBulkOperation?.id }, 'another bulk query is running; waiting');
-      await sleep(this.o.pollIntervalMs ?? 1000, signal);
+      if (Date.now() > deadline) throw new RetriableError('SHOPIFY_BULK_BUSY', 'other bulk queries of this app kept running', { hint: 'Wait for them (or cancel them) and run the backfill again.' });
+      if (waits++ === 0) this.log.info({ instance: this.o.instance, code: e.code }, 'the app runs as many bulk queries as Shopify allows on this shop; waiting for one to finish');
+      // Jittered, so several waiting backfills do not all ask again at the same moment.
+      await sleep(Math.round((this.o.pollIntervalMs ?? 1000) * (0.5 + Math.random())), signal);
     }
   }
 

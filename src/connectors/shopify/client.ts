@@ -7,6 +7,7 @@ import { events as defaultBus, type SyncEventBus } from '../../core/events.js';
 import { PermanentError, RetriableError, SyncError } from '../../core/errors.js';
 import { getLogger, type Logger } from '../../core/logger.js';
 import { retry, type RetryOptions } from '../../core/retry.js';
+import { ShopifyTokenProvider } from './auth.js';
 import { ShopifyCostBucket, type QueryCost } from './cost-bucket.js';
 import { estimateCost, type ShopifyDocument } from './documents.js';
 
@@ -18,7 +19,9 @@ export interface ShopifyClientOptions {
   /** Base URL overriding `https://<shop>` (a simulator). */
   url?: string;
   apiVersion: string;
-  accessToken: string;
+  /** The store's token provider (shared by every client of the store); or `accessToken` for a static token. */
+  auth?: ShopifyTokenProvider;
+  accessToken?: string;
   bucket: ShopifyCostBucket;
   /** Timeout of one HTTP request, ms (default 30 s). */
   timeoutMs?: number;
@@ -56,6 +59,8 @@ export class ShopifyClient {
   readonly graphqlUrl: string;
   readonly bucket: ShopifyCostBucket;
   readonly instance: string;
+  /** Where the Admin API token comes from. */
+  readonly auth: ShopifyTokenProvider;
   private readonly learned = new Map<string, number>();
   private readonly bus: SyncEventBus;
   private readonly log: Logger;
@@ -65,6 +70,7 @@ export class ShopifyClient {
     this.graphqlUrl = `${base}/admin/api/${o.apiVersion}/graphql.json`;
     this.bucket = o.bucket;
     this.instance = o.instance;
+    this.auth = o.auth ?? new ShopifyTokenProvider({ instance: o.instance, shop: shopDomain(o.shop), baseUrl: base, accessToken: o.accessToken, clientSecret: '', events: o.events });
     this.bus = o.events ?? defaultBus;
     this.log = o.logger ?? getLogger('shopify');
   }
@@ -98,7 +104,31 @@ export class ShopifyClient {
     }
   }
 
+  /**
+   * One attempt: with the current token, and once more with a renewed one when Shopify answers 401
+   * (an expired or revoked token). A refused renewal throws the provider's ConfigError.
+   */
   private async once<T>(doc: ShopifyDocument, variables: Record<string, unknown>, attempt: number, signal?: AbortSignal): Promise<T> {
+    const token = await this.auth.token(signal);
+    try {
+      return await this.send<T>(doc, variables, attempt, token, signal);
+    } catch (err) {
+      if (!(err instanceof TokenRejected)) throw err;
+      this.log.debug({ instance: this.instance, op: doc.name }, 'Shopify refused the access token (401); renewing it');
+      const renewed = await this.auth.renew(token, signal);
+      try {
+        return await this.send<T>(doc, variables, attempt, renewed, signal);
+      } catch (again) {
+        if (!(again instanceof TokenRejected)) throw again;
+        throw await this.auth.renew(renewed, signal).then(
+          () => new RetriableError('SHOPIFY_UNAUTHORIZED', `Shopify refused two fresh access tokens of ${this.instance} in a row (HTTP 401)`, { details: { op: doc.name, attempt } }),
+          (refusal: unknown) => refusal,
+        );
+      }
+    }
+  }
+
+  private async send<T>(doc: ShopifyDocument, variables: Record<string, unknown>, attempt: number, token: string, signal?: AbortSignal): Promise<T> {
     const { key, cost } = this.expectedCost(doc, variables);
     const reservation = await this.bucket.acquire(cost, signal);
     let res: Response;
@@ -107,7 +137,7 @@ export class ShopifyClient {
     try {
       res = await fetch(this.graphqlUrl, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-Shopify-Access-Token': this.o.accessToken },
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-Shopify-Access-Token': token },
         body: JSON.stringify({ query: doc.text, variables }),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
@@ -137,9 +167,10 @@ export class ShopifyClient {
     const throttled = res.status === 200 && errors.some((e) => e.extensions?.code === 'THROTTLED');
     this.bucket.settle(reservation, costExt, throttled);
     const details = { op: doc.name, status: res.status, attempt };
-    if (res.status === 401 || res.status === 403) {
-      throw new PermanentError('SHOPIFY_UNAUTHORIZED', `Shopify refused the access token of ${this.instance} (HTTP ${res.status})`, {
-        details, hint: 'Check `accessToken` (SYNCCTL_SOURCES__SHOPIFY__<NAME>__ACCESS_TOKEN) and the app\'s access scopes.',
+    if (res.status === 401) throw new TokenRejected();
+    if (res.status === 403) {
+      throw new PermanentError('SHOPIFY_FORBIDDEN', `Shopify refused the request ${doc.name} of ${this.instance} (HTTP 403)`, {
+        details, hint: 'Check the app\'s access scopes: read/write_products, read/write_inventory, read_orders, read_locations.',
       });
     }
     if (res.status === 404) {
@@ -157,6 +188,8 @@ export class ShopifyClient {
     if (res.status !== 200) {
       throw new PermanentError('SHOPIFY_BAD_REQUEST', `Shopify answered HTTP ${res.status} to ${doc.name}: ${text.slice(0, 300)}`, { details });
     }
+    // Answered 200: the token was accepted (a static token refused earlier works again).
+    this.auth.accepted();
     if (!body || typeof body !== 'object') {
       throw new RetriableError('SHOPIFY_MALFORMED_RESPONSE', `Shopify answered ${doc.name} with a body that is not JSON`, { details: { ...details, body: text.slice(0, 200) } });
     }
@@ -170,6 +203,9 @@ export class ShopifyClient {
     return body.data as T;
   }
 }
+
+/** Shopify answered 401 to a token (expired, revoked, or never valid). */
+class TokenRejected extends Error {}
 
 /** Turns top-level GraphQL errors into one classified error. */
 function classifyGraphQLErrors(errors: GqlError[], details: Record<string, unknown>): SyncError {

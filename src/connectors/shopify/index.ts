@@ -9,7 +9,8 @@ import type { RetryOptions } from '../../core/retry.js';
 import type { ShopifyInstanceConfig } from '../../config/schema.js';
 import type { PollCheckpoint, PollPage, SourceConnector, WebhookOutcome, WebhookRequest } from '../types.js';
 import { ShopifyBackfill } from './backfill.js';
-import { ShopifyClient } from './client.js';
+import { ShopifyTokenProvider } from './auth.js';
+import { ShopifyClient, shopDomain } from './client.js';
 import { ShopifyCostBucket } from './cost-bucket.js';
 import { InventoryItemDirectory } from './inventory-items.js';
 import { ManagedLocation } from './locations.js';
@@ -20,6 +21,7 @@ import { parseShopifyWebhook } from './webhooks.js';
 
 export { ShopifyBackfill, type BackfillBatch, type BackfillCursor } from './backfill.js';
 export { ShopifyClient, shopDomain } from './client.js';
+export { ShopifyTokenProvider, isCredentialsRefusal, type ShopifyAuthMode, type ShopifyAuthStatus } from './auth.js';
 export { ShopifyCostBucket, SHOPIFY_PLANS, type QueryCost, type ThrottleStatus } from './cost-bucket.js';
 export { ShopifyPoller } from './poller.js';
 export { ShopifySink, type VariantState } from './sink.js';
@@ -37,6 +39,10 @@ export interface ShopifyConnectorOptions {
   retry?: Partial<RetryOptions>;
   /** Overlap window of the poller, ms (default 2 min). */
   pollOverlapMs?: number;
+  /** First wait before a refused client credentials grant is tried again, ms (default 5 s, doubling up to 5 min). */
+  refusedRetryMs?: number;
+  /** Clock of the token provider (tests with a simulated clock). */
+  now?: () => number;
 }
 
 /** The parts of one Shopify connector instance. */
@@ -46,6 +52,8 @@ export interface ShopifyConnector {
   subscriptions: ShopifySubscriptions;
   backfill: ShopifyBackfill;
   client: ShopifyClient;
+  /** The store's Admin API token (static, or from the client credentials grant). */
+  auth: ShopifyTokenProvider;
   /** The managed location's GID (config or the shop's first location). */
   locationId(signal?: AbortSignal): Promise<string>;
 }
@@ -78,8 +86,12 @@ export function createShopifyConnector(instance: string, cfg: ShopifyInstanceCon
   const bus = opts.events ?? defaultBus;
   const skuRule = opts.skuRule ?? { trim: true, case: 'upper' };
   const bucket = new ShopifyCostBucket({ instance, plan: cfg.plan, events: bus });
+  const auth = new ShopifyTokenProvider({
+    instance, shop: shopDomain(cfg.shop), baseUrl: cfg.url ?? `https://${shopDomain(cfg.shop)}`, accessToken: cfg.accessToken, clientId: cfg.clientId,
+    clientSecret: cfg.clientSecret, events: bus, timeoutMs: opts.timeoutMs, refusedRetryMs: opts.refusedRetryMs, now: opts.now,
+  });
   const client = new ShopifyClient({
-    instance, shop: cfg.shop, url: cfg.url, apiVersion: cfg.apiVersion, accessToken: cfg.accessToken, bucket, events: bus, timeoutMs: opts.timeoutMs, retry: opts.retry,
+    instance, shop: cfg.shop, url: cfg.url, apiVersion: cfg.apiVersion, auth, bucket, events: bus, timeoutMs: opts.timeoutMs, retry: opts.retry,
   });
   const location = new ManagedLocation(client, cfg.locationId);
   const items = new InventoryItemDirectory(client);
@@ -88,6 +100,7 @@ export function createShopifyConnector(instance: string, cfg: ShopifyInstanceCon
   return {
     source: new ShopifySource(instance, (req) => parseShopifyWebhook(ctx, req), poller),
     sink: new ShopifySink({ instance, client, location, skuRule }),
+    auth,
     subscriptions: new ShopifySubscriptions(client),
     backfill: new ShopifyBackfill({ instance, client, location, skuRule }),
     client,

@@ -59,6 +59,11 @@ export class ShopifySink implements SinkConnector {
     this.key = sourceKey('shopify', o.instance);
   }
 
+  /** Why writes to this store must wait: Shopify refuses its credentials (see `ShopifyTokenProvider.held`). */
+  held(signal?: AbortSignal): Promise<string | null> {
+    return this.o.client.auth.held(signal);
+  }
+
   /** Writes a batch; one result per write, in the batch's order. */
   async write(batch: SinkWrite[], signal?: AbortSignal): Promise<SinkResult[]> {
     const results = new Map<string, SinkResult>();

@@ -17,6 +17,22 @@ export interface ShopifySubscription { id: string; topic: string; uri: string }
 /** What `ensureWebhooks` did. */
 export interface EnsureResult { created: ShopifySubscription[]; kept: ShopifySubscription[] }
 
+/**
+ * A topic's subscription as `status` shows it: `registered` (exists), `re-registered` (it went
+ * missing, Shopify deletes one after 8 failed retries of a delivery, and was created again),
+ * `missing` (does not exist now).
+ */
+export type SubscriptionState = 'registered' | 're-registered' | 'missing';
+
+/** What the leader last found and did about a store's subscriptions (kept in `checkpoints` as `subscriptions:shopify:<instance>`). */
+export interface SubscriptionReport {
+  callbackUrl: string;
+  checkedAt: string;
+  topics: Array<{ topic: string; state: SubscriptionState; id?: string; at: string }>;
+  /** Why a missing topic could not be created, if one could not. */
+  error?: string;
+}
+
 interface UserError { field: string[] | null; message: string }
 
 /** Creates, lists and removes the store's webhook subscriptions. */
@@ -54,6 +70,51 @@ export class ShopifySubscriptions {
       result.created.push(p.webhookSubscription);
     }
     return result;
+  }
+
+  /**
+   * Lists the subscriptions and creates what is missing, against what the previous check found:
+   * a topic registered before and missing now was deleted by Shopify, and is counted as
+   * re-registered (`onRecreated`). A topic whose creation fails stays `missing`, with the error.
+   */
+  async check(callbackUrl: string, previous: SubscriptionReport | null, opts: { signal?: AbortSignal; now?: () => Date; onRecreated?: (topic: string) => void } = {}): Promise<SubscriptionReport> {
+    const now = () => (opts.now ?? (() => new Date()))().toISOString();
+    const before = new Map((previous?.callbackUrl === callbackUrl ? previous.topics : []).map((t) => [t.topic, t]));
+    const existing = await this.list(opts.signal);
+    const report: SubscriptionReport = { callbackUrl, checkedAt: now(), topics: [] };
+    for (const topic of SHOPIFY_SUBSCRIPTION_TOPICS) {
+      const same = existing.find((s) => s.topic === topic && s.uri === callbackUrl);
+      const was = before.get(topic);
+      if (same) {
+        // A re-registration stays visible for a day; then it is just registered.
+        const recent = was?.state === 're-registered' && was.id === same.id && Date.parse(report.checkedAt) - Date.parse(was.at) < 86_400_000;
+        report.topics.push({ topic, state: recent ? 're-registered' : 'registered', id: same.id, at: recent || was?.id === same.id ? was!.at : report.checkedAt });
+        continue;
+      }
+      try {
+        const created = await this.create(topic, callbackUrl, opts.signal);
+        const again = was !== undefined;
+        if (again) opts.onRecreated?.(topic);
+        report.topics.push({ topic, state: again ? 're-registered' : 'registered', id: created.id, at: now() });
+      } catch (err) {
+        if (opts.signal?.aborted) throw err;
+        report.error ??= err instanceof Error ? err.message : String(err);
+        report.topics.push({ topic, state: 'missing', at: now() });
+      }
+    }
+    return report;
+  }
+
+  private async create(topic: string, callbackUrl: string, signal?: AbortSignal): Promise<ShopifySubscription> {
+    const d = await this.client.request<{ webhookSubscriptionCreate: { webhookSubscription: ShopifySubscription | null; userErrors: UserError[] } }>(
+      loadDocument('WebhookSubscriptionCreate'), { topic, sub: { uri: callbackUrl, format: 'JSON' } }, { signal });
+    const p = d.webhookSubscriptionCreate;
+    if (!p.webhookSubscription) {
+      throw new PermanentError('SHOPIFY_SUBSCRIPTION_REFUSED', `Shopify refused the ${topic} subscription to ${callbackUrl}: ${p.userErrors.map((e) => e.message).join('; ')}`, {
+        hint: 'Shopify needs a public https callback URL; check `http.publicUrl` (or the URL given to `connectors register`).', details: { topic, userErrors: p.userErrors },
+      });
+    }
+    return p.webhookSubscription;
   }
 
   /** Removes the subscriptions of syncctl's topics (only those to `callbackUrl` when given); returns how many. */

@@ -52,7 +52,9 @@ export async function startSimulatedWorld(config: SyncConfig, o: WorldOptions): 
         await startShopifySimulator({
           port: Number(url.port),
           shop: s.shop.replace(/\.myshopify\.com$/, ''),
-          accessToken: s.accessToken,
+          // A store configured with `clientId` is a Dev Dashboard app: no static token, only the grant.
+          accessToken: s.accessToken ?? null,
+          clientId: s.clientId,
           clientSecret: s.clientSecret,
           plan: s.plan,
           seed: seed++,

@@ -182,20 +182,26 @@ export function toJsonl(schema: GraphQLSchema, doc: DocumentNode, data: Record<s
   return { lines, roots };
 }
 
-/** Runs bulk queries in the background, one at a time per shop, and serves their JSONL results. */
+/** Bulk query operations an app may run at once on one shop, from API 2026-01 (before: one). */
+export const MAX_CONCURRENT_BULK_QUERIES = 5;
+
+/** Runs bulk queries in the background, up to five at a time per app and shop, and serves their JSONL results. */
 export class BulkOperations {
   private readonly ops = new Map<number, BulkOperationRec>();
   private last: BulkOperationRec | null = null;
   private timers = new Set<NodeJS.Timeout>();
   private nextId = 3_100_000_000;
+  /** Bulk queries refused with LIMIT_REACHED so far (tests). */
+  limitReached = 0;
 
   constructor(private readonly d: BulkDeps) {}
 
   /** `bulkOperationRunQuery`: validates and starts a bulk query. */
   run(query: string, _groupObjects: boolean) {
     const invalid = (message: string) => ({ bulkOperation: null, userErrors: [{ field: ['query'], message, code: 'INVALID' }] });
-    if (this.last && (this.last.status === 'CREATED' || this.last.status === 'RUNNING')) {
-      return { bulkOperation: null, userErrors: [{ field: null, message: `A bulk query operation for this app and shop is already in progress: ${gid('BulkOperation', this.last.id)}.`, code: 'OPERATION_IN_PROGRESS' }] };
+    if (this.running() >= MAX_CONCURRENT_BULK_QUERIES) {
+      this.limitReached++;
+      return { bulkOperation: null, userErrors: [{ field: null, message: 'Bulk operations limit reached. Please try again later.', code: 'LIMIT_REACHED' }] };
     }
     let doc: DocumentNode;
     try { doc = parse(query); } catch (err) { return invalid(`Invalid bulk query: ${(err as Error).message}`); }
@@ -268,7 +274,14 @@ export class BulkOperations {
     this.d.onFinish(op);
   }
 
-  /** `currentBulkOperation(type:)`. */
+  /** Bulk queries CREATED or RUNNING. */
+  running(): number {
+    let n = 0;
+    for (const op of this.ops.values()) if (op.status === 'CREATED' || op.status === 'RUNNING') n++;
+    return n;
+  }
+
+  /** `currentBulkOperation(type:)` (deprecated in 2026-04): the app's latest bulk query. */
   current(type: string): BulkOperationRec | null {
     return type === 'QUERY' ? this.last : null;
   }

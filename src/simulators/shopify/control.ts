@@ -144,7 +144,30 @@ export function registerControlApi(app: FastifyInstance, sim: ShopifySimState, b
   app.get<{ Querystring: { topic?: string; includeBody?: string } }>('/_sim/webhooks/deliveries', async (req) =>
     sim.dispatcher.deliveries.filter((d) => !req.query.topic || d.topic === req.query.topic)
       .map((d) => (req.query.includeBody === 'true' ? d : { ...d, body: undefined })));
+  app.get('/_sim/webhooks/subscriptions/removed', async () => sim.dispatcher.removed);
   app.get('/_sim/webhooks/subscriptions', async () => [...sim.dispatcher.subscriptions.values()].map((s) => ({ id: gid('WebhookSubscription', s.id), topic: s.topic, uri: s.uri })));
+
+  // The app's credentials: rotate (or revoke) the client secret, revoke issued tokens, uninstall/reinstall, token lifetime.
+  app.post('/_sim/auth/rotate', async (req, reply) => {
+    const b = parse(z.object({ clientSecret: z.string().min(1).optional(), revokeTokens: z.boolean().default(true) }).strict(), req.body, reply);
+    if (!b) return reply;
+    return { clientId: sim.auth.clientId, clientSecret: sim.auth.rotate(b.clientSecret, b.revokeTokens) };
+  });
+  app.post('/_sim/auth/revoke-tokens', async () => ({ revoked: sim.auth.revokeTokens() }));
+  app.put('/_sim/auth', async (req, reply) => {
+    const b = parse(z.object({ installed: z.boolean().optional(), tokenLifetimeSeconds: z.number().positive().optional() }).strict(), req.body, reply);
+    if (!b) return reply;
+    if (b.installed !== undefined) {
+      sim.auth.installed = b.installed;
+      if (!b.installed) sim.auth.revokeTokens();
+    }
+    if (b.tokenLifetimeSeconds !== undefined) sim.auth.tokenLifetimeSeconds = b.tokenLifetimeSeconds;
+    return { installed: sim.auth.installed, tokenLifetimeSeconds: sim.auth.tokenLifetimeSeconds };
+  });
+  app.get('/_sim/auth', async () => ({
+    clientId: sim.auth.clientId, installed: sim.auth.installed, tokenLifetimeSeconds: sim.auth.tokenLifetimeSeconds, grants: sim.auth.grants,
+    liveTokens: sim.auth.liveTokens(), staticToken: sim.auth.staticToken !== null,
+  }));
 
   app.get('/_sim/faults', async () => sim.faults);
   app.put('/_sim/faults', async (req, reply) => {

@@ -40,6 +40,8 @@ function findLevel(ctx: SimContext, itemId: string, locationId: string, field: (
   const loc = s.locationById.get(parseGid(locationId, 'Location') ?? -1);
   if (!loc) { errors.push({ field: field('locationId'), code: 'INVALID_LOCATION', message: 'The specified location could not be found.' }); return null; }
   const level = item.levels.get(loc.id);
+  // From 2026-10 inventory can be adjusted at any location: the level is created (the error code is gone).
+  if (!level && ctx.apiVersion >= '2026-10') return s.levelAt(item, loc);
   if (!level) { errors.push({ field: field('locationId'), code: 'ITEM_NOT_STOCKED_AT_LOCATION', message: 'The specified inventory item is not stocked at the location.' }); return null; }
   return level;
 }

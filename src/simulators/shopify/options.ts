@@ -81,10 +81,17 @@ export const shopifySimOptionsSchema = z.object({
   host: z.string().default('127.0.0.1'),
   /** Shop handle: the domain becomes `<shop>.myshopify.com`. */
   shop: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).default('sim-shop'),
-  /** Admin API access token expected in `X-Shopify-Access-Token`. */
-  accessToken: z.string().min(1).default('shpat_simulator_token'),
-  /** App client secret: the key of webhook HMAC signatures. */
+  /**
+   * Static Admin API access token accepted in `X-Shopify-Access-Token` (an admin-created custom
+   * app); null: only tokens issued by the client credentials grant open the API.
+   */
+  accessToken: z.string().min(1).nullable().default('shpat_simulator_token'),
+  /** App client id (Dev Dashboard app), for the client credentials grant. */
+  clientId: z.string().min(1).default('sim_client_id'),
+  /** App client secret: the key of webhook HMAC signatures and of the client credentials grant. */
   clientSecret: z.string().min(1).default('shpss_simulator_secret'),
+  /** Lifetime of a token issued by the client credentials grant, seconds (Shopify: 86,399). */
+  tokenLifetimeSeconds: z.number().positive().default(86_399),
   /** Plan, which sets the leaky bucket. */
   plan: z.enum(['standard', 'advanced', 'plus', 'enterprise']).default('standard'),
   /** Seed of every random choice (catalog, faults, ids). */

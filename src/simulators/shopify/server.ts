@@ -20,8 +20,14 @@ export interface ShopifySimInfo {
   baseUrl: string;
   graphqlUrl: string;
   apiVersion: string;
-  accessToken: string;
+  /** The static Admin API token (null when started without one: client credentials only). */
+  accessToken: string | null;
+  /** The app's client id and secret (client credentials grant at `tokenUrl`; the secret signs webhooks). */
+  clientId: string;
   clientSecret: string;
+  tokenUrl: string;
+  /** Lifetime of an issued token, seconds. */
+  tokenLifetimeSeconds: number;
   controlUrl: string;
 }
 
@@ -31,7 +37,7 @@ export interface ShopifySimulator {
   readonly baseUrl: string;
   /** GraphQL endpoint of the pinned version. */
   readonly graphqlUrl: string;
-  /** What a client needs to connect (also the CLI's ready line). */
+  /** What a client needs to connect (also the CLI's ready line); follows a rotated secret. */
   readonly info: ShopifySimInfo;
   /** The whole run-time state (store, bucket, dispatcher, write log), for tests. */
   readonly state: ShopifySimState;
@@ -92,7 +98,8 @@ export async function startShopifySimulator(input: ShopifySimOptionsInput = {}, 
     if (!served) return reply.code(404).send({ errors: 'Not Found' });
     reply.header('X-Shopify-API-Version', served);
     reply.header('X-Request-Id', sim.apiRng.uuid());
-    if (req.headers['x-shopify-access-token'] !== opts.accessToken) {
+    const token = req.headers['x-shopify-access-token'];
+    if (!sim.auth.accepts(typeof token === 'string' ? token : undefined)) {
       return reply.code(401).send({ errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' });
     }
     if (sim.apiRng.chance(sim.faults.api.errorRate)) return reply.code(500).send({ errors: 'Internal Server Error' });
@@ -108,6 +115,13 @@ export async function startShopifySimulator(input: ShopifySimOptionsInput = {}, 
     return reply.code(res.status).header('Content-Type', 'application/json; charset=utf-8').send(JSON.stringify(res.body));
   });
 
+  // The client credentials grant (Dev Dashboard apps): form-encoded per Shopify's docs, JSON as @shopify/shopify-api sends it.
+  app.post('/admin/oauth/access_token', async (req, reply) => {
+    const answer = sim.auth.grant(String(req.headers['content-type'] ?? ''), typeof req.body === 'string' ? req.body : '');
+    reply.header('X-Request-Id', sim.apiRng.uuid());
+    return reply.code(answer.status).header('Content-Type', 'application/json; charset=utf-8').send(JSON.stringify(answer.body));
+  });
+
   app.get<{ Params: { id: string; file: string } }>('/storage/bulk/:id/:file', async (req, reply) => {
     const jsonl = bulk.download(Number(req.params.id), req.params.file.replace(/\.jsonl$/, ''));
     if (jsonl === null) return reply.code(404).send({ errors: 'Not Found' });
@@ -116,7 +130,8 @@ export async function startShopifySimulator(input: ShopifySimOptionsInput = {}, 
 
   const info = (): ShopifySimInfo => ({
     platform: 'shopify', shop: sim.shopDomain, baseUrl, graphqlUrl: `${baseUrl}/admin/api/${PINNED_API_VERSION}/graphql.json`,
-    apiVersion: PINNED_API_VERSION, accessToken: opts.accessToken, clientSecret: opts.clientSecret, controlUrl: `${baseUrl}/_sim`,
+    apiVersion: PINNED_API_VERSION, accessToken: sim.auth.staticToken, clientId: sim.auth.clientId, clientSecret: sim.auth.clientSecret,
+    tokenUrl: `${baseUrl}/admin/oauth/access_token`, tokenLifetimeSeconds: sim.auth.tokenLifetimeSeconds, controlUrl: `${baseUrl}/_sim`,
   });
   if (opts.controlApi) registerControlApi(app, sim, bulk, traffic, info);
 
@@ -130,7 +145,7 @@ export async function startShopifySimulator(input: ShopifySimOptionsInput = {}, 
   return {
     baseUrl,
     graphqlUrl: info().graphqlUrl,
-    info: info(),
+    get info() { return info(); },
     state: sim,
     get store() { return sim.store; },
     bulk,

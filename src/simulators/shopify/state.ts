@@ -7,6 +7,7 @@ import { SeededRandom } from '../random.js';
 import { ShopifyStore, type StoreEvent } from './store.js';
 import { payloadBuilders } from './webhook-payloads.js';
 import { WebhookDispatcher } from './webhooks.js';
+import { SimAuth } from './auth.js';
 
 /** One mutation applied for an API client, as listed by `GET /_sim/writes`. */
 export interface WriteLogEntry {
@@ -40,6 +41,8 @@ export class ShopifySimState {
   readonly dispatcher: WebhookDispatcher;
   readonly idempotency = new Map<string, IdempotencyEntry>();
   readonly writes: WriteLogEntry[] = [];
+  /** The app's credentials and the tokens issued to it. */
+  readonly auth: SimAuth;
   faults: SimFaults;
   /** Randomness of API faults (separate stream so catalog and webhooks stay stable). */
   readonly apiRng: SeededRandom;
@@ -50,8 +53,9 @@ export class ShopifySimState {
     this.bucket = new ShopifyCostBucket(plan.maximumAvailable, plan.restoreRate, clock);
     this.faults = faultsSchema.parse(opts.faults);
     this.apiRng = new SeededRandom(`api:${opts.seed}`);
+    this.auth = new SimAuth({ clientId: opts.clientId, clientSecret: opts.clientSecret, staticToken: opts.accessToken, tokenLifetimeSeconds: opts.tokenLifetimeSeconds, clock });
     this.dispatcher = new WebhookDispatcher({
-      shopDomain: this.shopDomain, apiVersion: PINNED_API_VERSION, clientSecret: opts.clientSecret,
+      shopDomain: this.shopDomain, apiVersion: PINNED_API_VERSION, clientSecret: () => this.auth.clientSecret,
       retryScale: opts.webhookRetryScale, timeoutMs: opts.webhookTimeoutMs, connections: opts.webhookConnections, faults: () => this.faults.webhooks,
       rng: new SeededRandom(`webhooks:${opts.seed}`), clock, log,
     });

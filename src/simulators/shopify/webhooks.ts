@@ -44,7 +44,8 @@ export interface DeliveryRecord {
 export interface DispatcherOptions {
   shopDomain: string;
   apiVersion: string;
-  clientSecret: string;
+  /** The app's current client secret (it signs every attempt; a rotation applies to retries too). */
+  clientSecret: () => string;
   retryScale: number;
   timeoutMs: number;
   /** Concurrent deliveries per receiver at most (more wait for a connection). */
@@ -65,6 +66,8 @@ export const signWebhook = (secret: string, body: string | Buffer): string => cr
 export class WebhookDispatcher {
   readonly subscriptions = new Map<number, WebhookSubscriptionRec>();
   readonly deliveries: DeliveryRecord[] = [];
+  /** Subscriptions deleted because a delivery failed all 8 retries, as Shopify does for subscriptions made through the Admin API. */
+  readonly removed: Array<{ id: string; topic: string; uri: string; at: string; webhookId: string }> = [];
   private timers = new Set<NodeJS.Timeout>();
   private inflight = new Set<Promise<void>>();
   private nextDelivery = 0;
@@ -128,7 +131,7 @@ export class WebhookDispatcher {
   }
 
   private async attempt(rec: DeliveryRecord, retry: number): Promise<void> {
-    const signature = signWebhook(rec.badSignature ? `${this.o.clientSecret}-not-the-secret` : this.o.clientSecret, rec.body);
+    const signature = signWebhook(rec.badSignature ? `${this.o.clientSecret()}-not-the-secret` : this.o.clientSecret(), rec.body);
     const attempt: DeliveryAttempt = { at: new Date(this.o.clock.now()).toISOString(), status: null, error: null };
     rec.attempts.push(attempt);
     try {
@@ -156,6 +159,15 @@ export class WebhookDispatcher {
     if (wait === undefined) {
       rec.state = 'failed';
       this.o.log.warn({ topic: rec.topic, uri: rec.uri, webhookId: rec.webhookId }, 'webhook delivery failed after all retries');
+      // Shopify deletes a subscription created through the Admin API once a delivery failed 8
+      // consecutive retries (about 4 hours), and tells the app nothing.
+      const id = Number(rec.subscriptionId.split('/').at(-1));
+      const sub = this.subscriptions.get(id);
+      if (sub) {
+        this.subscriptions.delete(id);
+        this.removed.push({ id: rec.subscriptionId, topic: sub.topic, uri: sub.uri, at: new Date(this.o.clock.now()).toISOString(), webhookId: rec.webhookId });
+        this.o.log.warn({ subscription: rec.subscriptionId, topic: sub.topic, uri: sub.uri }, 'webhook subscription deleted after 8 failed retries of a delivery');
+      }
       return;
     }
     this.schedule(rec, Math.round(wait * 1000 * this.o.retryScale), retry + 1);
@@ -173,6 +185,7 @@ export class WebhookDispatcher {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.deliveries.length = 0;
+    this.removed.length = 0;
     this.subscriptions.clear();
   }
 

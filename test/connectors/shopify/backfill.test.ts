@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import type { NewRawEvent, RawInventory, RawProduct } from '../../../src/connectors/types.js';
 import { payloadChecksum } from '../../../src/core/ids.js';
 import type { BackfillCursor } from '../../../src/connectors/shopify/index.js';
-import { pollAll, startRig, type Rig } from './helpers.js';
+import { control, pollAll, startRig, type Rig } from './helpers.js';
 
 describe('Shopify backfill (bulk operation)', function () {
   this.timeout(60_000);
@@ -30,6 +30,29 @@ describe('Shopify backfill (bulk operation)', function () {
       assert.deepEqual(p.variants.map((v) => v.sku).sort(), expected, `variants of ${p.productId} were not reassembled`);
     }
     assert.ok(events.every((e) => e.origin === 'backfill'));
+  });
+
+  it('runs six backfills and comparisons of one shop at once: the sixth waits out LIMIT_REACHED, all finish', async () => {
+    const small = await startRig({ plan: 'plus', catalog: { products: 40, variantsPerProduct: 2 }, bulkOperationLatencyMs: 400 });
+    try {
+      const backfill = async () => {
+        let n = 0;
+        for await (const b of small.conn.backfill.run(null, { batchSize: 50 })) n += b.events.filter((e) => e.payload.kind === 'product').length;
+        return n;
+      };
+      const diff = async () => {
+        let n = 0;
+        for await (const states of small.conn.backfill.productStates({ batchSize: 50 })) n += states.length;
+        return n;
+      };
+      const counts = await Promise.all([backfill(), diff(), backfill(), diff(), backfill(), diff()]);
+      assert.deepEqual(counts, [40, 40, 40, 40, 40, 40]);
+      assert.ok(small.sim.bulk.limitReached >= 1, 'the sixth bulk query was refused at least once');
+      const runs = (await control(small.sim, 'GET', '/writes')).length;
+      assert.equal(runs, 0, 'reads only');
+    } finally {
+      await small.close();
+    }
   });
 
   it('normalises rows like the poller, so intake recognises states it holds', async () => {

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ShopifyClient, ShopifyCostBucket } from '../../../src/connectors/shopify/index.js';
 import { documentFromAst, estimateCost, loadDocument } from '../../../src/connectors/shopify/documents.js';
-import { PermanentError, RetriableError } from '../../../src/core/errors.js';
+import { ConfigError, PermanentError, RetriableError } from '../../../src/core/errors.js';
 import { SyncEventBus } from '../../../src/core/events.js';
 import { parse } from 'graphql';
 import { control, startRig, type Rig } from './helpers.js';
@@ -40,14 +40,14 @@ describe('Shopify client', () => {
     const vars = { first: 10, variantsFirst: 5, locationId: 'gid://shopify/Location/1' };
     const bus = new SyncEventBus();
     const client = clientFor(rig.sim.baseUrl, { bus });
-    const res = await fetch(rig.sim.graphqlUrl, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Shopify-Access-Token': rig.sim.info.accessToken }, body: JSON.stringify({ query: doc.text, variables: vars }) });
+    const res = await fetch(rig.sim.graphqlUrl, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Shopify-Access-Token': rig.sim.info.accessToken! }, body: JSON.stringify({ query: doc.text, variables: vars }) });
     const body = (await res.json()) as { extensions: { cost: { requestedQueryCost: number } } };
     assert.equal(estimateCost(doc.ast, vars), body.extensions.cost.requestedQueryCost);
     assert.equal(client.expectedCost(doc, vars).cost, body.extensions.cost.requestedQueryCost);
   });
 
-  it('reports a refused access token as a permanent error with a hint', async () => {
-    await assert.rejects(clientFor(rig.sim.baseUrl, { token: 'wrong' }).request(shopQuery), (e: unknown) => e instanceof PermanentError && e.code === 'SHOPIFY_UNAUTHORIZED' && !!e.hint);
+  it('reports a refused access token as a configuration error naming the store, with a hint', async () => {
+    await assert.rejects(clientFor(rig.sim.baseUrl, { token: 'wrong' }).request(shopQuery), (e: unknown) => e instanceof ConfigError && e.code === 'SHOPIFY_TOKEN_REFUSED' && /Shopify store t /.test(e.message) && !!e.hint);
   });
 
   it('reports an unknown API version as a permanent not-found error', async () => {

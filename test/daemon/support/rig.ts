@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startShopifySimulator, type ShopifySimulator } from '../../../src/simulators/shopify/index.js';
+import { startShopifySimulator, type ShopifySimOptionsInput, type ShopifySimulator } from '../../../src/simulators/shopify/index.js';
 import { startWooCommerceSimulator, type WooCommerceSimulator } from '../../../src/simulators/woocommerce/index.js';
 import { configSchema, type SyncConfig, type SyncConfigInput } from '../../../src/config/schema.js';
 import { initDb } from '../../../src/services/init-db.js';
@@ -26,6 +26,10 @@ export interface RigOptions {
   initial: number;
   /** Config keys merged over the rig's defaults. */
   overrides?: SyncConfigInput;
+  /** Options of the Shopify simulator merged over the rig's. */
+  shopify?: ShopifySimOptionsInput;
+  /** `client-credentials`: the store is a Dev Dashboard app (clientId + clientSecret, expiring tokens), not a static token. */
+  shopifyAuth?: 'access-token' | 'client-credentials';
 }
 
 /** A running set of simulators and the config a daemon needs for them. */
@@ -65,7 +69,8 @@ export async function simControl(base: string, method: string, path: string, bod
 
 /** Starts the simulators, sets the authority's stock, migrates the schema and writes the config file. */
 export async function startRig(name: string, opts: RigOptions): Promise<Rig> {
-  const shop = await startShopifySimulator({ plan: 'plus', catalog: { products: opts.skus, variantsPerProduct: 1 }, webhookRetryScale: 0.001 });
+  const shop = await startShopifySimulator({ plan: 'plus', catalog: { products: opts.skus, variantsPerProduct: 1 }, webhookRetryScale: 0.001, ...opts.shopify });
+  const credentials = opts.shopifyAuth === 'client-credentials' ? { clientId: shop.info.clientId } : { accessToken: shop.info.accessToken! };
   const woo = new Map<string, WooCommerceSimulator>();
   let seed = 10;
   for (const site of Object.keys(opts.woo)) woo.set(site, await startWooCommerceSimulator({ products: opts.skus, seed: seed++, coalesceWindowMs: 50 }));
@@ -81,7 +86,7 @@ export async function startRig(name: string, opts: RigOptions): Promise<Rig> {
     logging: { level: 'warn' },
     http: { host: '127.0.0.1', port },
     sources: {
-      shopify: { main: { shop: shop.info.shop, url: shop.baseUrl, accessToken: shop.info.accessToken, clientSecret: shop.info.clientSecret, plan: 'plus', pollIntervalSeconds: 1 } },
+      shopify: { main: { shop: shop.info.shop, url: shop.baseUrl, ...credentials, clientSecret: shop.info.clientSecret, plan: 'plus', pollIntervalSeconds: 1 } },
       woocommerce: Object.fromEntries(
         [...woo].map(([site, sim]) => [site, { url: sim.info.siteUrl, consumerKey: sim.info.consumerKey, consumerSecret: sim.info.consumerSecret, webhookSecret: `whsec-${site}`, pollIntervalSeconds: 1, buffer: opts.woo[site]!.buffer }]),
       ),

@@ -36,12 +36,19 @@ describe('Shopify simulator: bulk operations', () => {
     assert.equal(byId.body.data.bulkOperation.status, 'COMPLETED');
   });
 
-  it('answers OPERATION_IN_PROGRESS while a bulk query runs', async () => {
+  it('runs five bulk queries at once and answers a sixth LIMIT_REACHED, as Shopify does from 2026-01', async () => {
     sim = await startSim({ bulkOperationLatencyMs: 60_000 });
-    await gql(sim, RUN, { q: PRODUCTS_WITH_VARIANTS });
-    const second = (await gql(sim, RUN, { q: PRODUCTS_WITH_VARIANTS })).body.data.bulkOperationRunQuery;
-    assert.equal(second.bulkOperation, null);
-    assert.equal(second.userErrors[0].code, 'OPERATION_IN_PROGRESS');
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = (await gql(sim, RUN, { q: PRODUCTS_WITH_VARIANTS })).body.data.bulkOperationRunQuery;
+      assert.deepEqual(r.userErrors, []);
+      ids.push(r.bulkOperation.id);
+    }
+    assert.equal(new Set(ids).size, 5);
+    const sixth = (await gql(sim, RUN, { q: PRODUCTS_WITH_VARIANTS })).body.data.bulkOperationRunQuery;
+    assert.equal(sixth.bulkOperation, null);
+    assert.deepEqual(sixth.userErrors, [{ field: null, message: 'Bulk operations limit reached. Please try again later.', code: 'LIMIT_REACHED' }]);
+    for (const id of ids) assert.equal((await gql(sim, 'query($id: ID!) { bulkOperation(id: $id) { status } }', { id })).body.data.bulkOperation.status, 'CREATED');
   });
 
   it('refuses a bulk query without a connection', async () => {

@@ -114,3 +114,23 @@ describe('Shopify simulator: inventorySetQuantities and inventoryAdjustQuantitie
     assert.deepEqual(codes, ['INVALID_INVENTORY_ITEM', 'INVALID_NAME', 'INVALID_REASON']);
   });
 });
+
+describe('Shopify simulator: API version differences in inventory (2026-10)', () => {
+  let sim: ShopifySimulator;
+  before(async () => { sim = await startSim({ catalog: { products: 2, variantsPerProduct: 1, locations: 2 } }); });
+  after(async () => { await sim.close(); });
+
+  it('answers ITEM_NOT_STOCKED_AT_LOCATION up to 2026-07 and stocks the item at the location from 2026-10', async () => {
+    const item = sim.store.variants[0]!.inventoryItem;
+    const second = sim.store.locations[1]!;
+    item.levels.delete(second.id);
+    const input = (key: string) => ({ key, input: { name: 'available', reason: 'correction', referenceDocumentUri: 'logistics://sync/v', changes: [{ inventoryItemId: `gid://shopify/InventoryItem/${item.id}`, locationId: `gid://shopify/Location/${second.id}`, delta: 3, changeFromQuantity: null }] } });
+    for (const version of ['2026-04', '2026-07']) {
+      const p = (await gql(sim, ADJUST_QUANTITIES, input(`v-${version}`), { version })).body.data.inventoryAdjustQuantities;
+      assert.equal(p.userErrors[0]?.code, 'ITEM_NOT_STOCKED_AT_LOCATION', version);
+    }
+    const p = (await gql(sim, ADJUST_QUANTITIES, input('v-2026-10'), { version: '2026-10' })).body.data.inventoryAdjustQuantities;
+    assert.deepEqual(p.userErrors, []);
+    assert.equal(item.levels.get(second.id)?.quantities.available, 3);
+  });
+});

@@ -49,7 +49,7 @@ describe('Shopify simulator: transport', () => {
   });
 
   it('rejects a body without a query with 400', async () => {
-    const res = await fetch(sim.graphqlUrl, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Shopify-Access-Token': sim.info.accessToken }, body: '{}' });
+    const res = await fetch(sim.graphqlUrl, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Shopify-Access-Token': sim.info.accessToken! }, body: '{}' });
     assert.equal(res.status, 400);
   });
 });

@@ -62,6 +62,23 @@ describe('Shopify simulator: webhooks', () => {
     assert.deepEqual(deliveries[0].attempts.map((x: { status: number }) => x.status), [500, 200]);
   });
 
+  it('deletes a subscription once a delivery failed its 8 retries, and keeps the others', async () => {
+    sim = await startSim({ webhookRetryScale: 0.0001 });
+    receiver = await startReceiver((_n, req) => (req.headers['x-shopify-topic'] === 'orders/create' ? 500 : 200));
+    await subscribe(sim, 'ORDERS_CREATE', receiver.url);
+    await subscribe(sim, 'INVENTORY_LEVELS_UPDATE', receiver.url);
+    await control(sim, 'POST', '/orders', { lines: [{ sku: firstItem(sim).sku, quantity: 1 }] });
+    await sim.webhooksIdle();
+    const orders = receiver.received.filter((r) => r.headers['x-shopify-topic'] === 'orders/create');
+    assert.equal(orders.length, 9, 'the first attempt and 8 retries');
+    const subs = (await control(sim, 'GET', '/webhooks/subscriptions')).body as Array<{ topic: string }>;
+    assert.deepEqual(subs.map((x) => x.topic), ['INVENTORY_LEVELS_UPDATE']);
+    const removed = (await control(sim, 'GET', '/webhooks/subscriptions/removed')).body as Array<{ topic: string; uri: string }>;
+    assert.deepEqual(removed.map((x) => [x.topic, x.uri]), [['ORDERS_CREATE', receiver.url]]);
+    const listed = (await gql(sim, '{ webhookSubscriptions(first: 10) { nodes { topic } } }')).body.data.webhookSubscriptions.nodes;
+    assert.deepEqual(listed, [{ topic: 'INVENTORY_LEVELS_UPDATE' }]);
+  });
+
   it('drops and duplicates deliveries deterministically for a seed', async () => {
     const run = async () => {
       const s = await startSim({ seed: 42, faults: { webhooks: { dropRate: 0.3, duplicateRate: 0.3 } } });
