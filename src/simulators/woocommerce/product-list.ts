@@ -115,7 +115,7 @@ function filterAndSort(store: WooStore, candidates: ProductRecord[], p: ListPara
   let items = candidates.filter((r) => {
     if (status === 'any' ? r.status === 'trash' : r.status !== status) return false;
     if (type && r.type !== type) return false;
-    if (stockStatus && (r.type === 'variable' ? store.parentStockStatus(r) : r.stockStatus) !== stockStatus) return false;
+    if (stockStatus && (r.type === 'variable' && !r.manageStock ? store.parentStockStatus(r) : r.stockStatus) !== stockStatus) return false;
     if (include && !include.has(r.id)) return false;
     if (search && !`${r.name}\n${r.description}\n${r.shortDescription}`.toLowerCase().includes(search)) return false;
     return true;

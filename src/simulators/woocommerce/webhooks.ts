@@ -99,12 +99,27 @@ export class WebhookQueue {
     this.notifyIdle();
   }
 
-  /** Sends the creation ping: form-encoded `webhook_id=N`, unsigned, no X-WC-Webhook headers; outcome ignored. */
+  /**
+   * WC_Webhook::deliver_ping: form-encoded `webhook_id=N`, unsigned, no X-WC-Webhook headers. Only
+   * an answer of exactly HTTP 200 clears `pending_delivery` (2xx/301/302 count as delivered, not as
+   * a good ping); the API call that sent it succeeds either way.
+   */
   async ping(wh: WebhookRecord): Promise<void> {
     const body = `webhook_id=${wh.id}`;
     const rec = this.record({ kind: 'ping', webhookId: wh.id, topic: wh.topic, resourceId: null, deliveryId: null, url: wh.deliveryUrl, body });
     const res = await this.post(wh.deliveryUrl, body, { 'Content-Type': 'application/x-www-form-urlencoded', 'User-Agent': USER_AGENT }, this.deps.pingTimeoutMs);
     Object.assign(rec, res);
+    if (res.httpStatus === 200) wh.pendingDelivery = false;
+  }
+
+  /**
+   * WC_Webhook_Data_Store::update: a save of an active webhook pings when its delivery URL changed
+   * or its ping is still pending (so a webhook whose ping never got a 200 pings again on every
+   * save, including the save after each delivery).
+   */
+  async saved(wh: WebhookRecord, urlChanged: boolean): Promise<void> {
+    wh.modifiedMs = Math.floor(this.deps.store.now() / 1000) * 1000;
+    if (wh.status === 'active' && (urlChanged || wh.pendingDelivery) && this.deps.store.webhooks.get(wh.id) === wh) await this.ping(wh);
   }
 
   private onChange(c: StoreChange): void {
@@ -187,6 +202,8 @@ export class WebhookQueue {
     if (res.outcome === 'ok') wh.failureCount = 0;
     else if (wh.failureCount > MAX_DELIVERY_FAILURES) wh.status = 'disabled';
     else wh.failureCount++;
+    // log_delivery / failed_delivery save the webhook: a pending ping is sent again.
+    if (!this.closed) await this.saved(wh, false);
     if (dup < f.duplicateWebhooksPercent && !this.closed) {
       const again = this.record({ ...base, duplicate: true });
       Object.assign(again, await this.post(wh.deliveryUrl, body, headers, this.deps.deliveryTimeoutMs));
