@@ -64,9 +64,13 @@ export function productStatus(s: string | undefined): RawProduct['status'] | und
 
 const blankToNull = (s: string | null | undefined): string | null => (s && s.trim() !== '' ? s : null);
 
-/** Stock as WooCommerce honours it: `stock_quantity` only when `manage_stock` is on. */
+/**
+ * Stock as WooCommerce honours it: `stock_quantity` only when the item manages its own stock. A
+ * variation with `manage_stock: "parent"` shows its parent's pool, shared by every such variation:
+ * it is not this SKU's stock, so it is reported as a pool (`stockPool`), never as `available`.
+ */
 function available(p: WooProduct): number | null {
-  return p.manage_stock === true || p.manage_stock === 'parent' ? (typeof p.stock_quantity === 'number' ? p.stock_quantity : null) : null;
+  return p.manage_stock === true ? (typeof p.stock_quantity === 'number' ? p.stock_quantity : null) : null;
 }
 
 /** Whether a product from `/products` or a webhook is a variation (then `parent_id` names its product). */
@@ -117,6 +121,7 @@ export function variationPayload(v: WooVariation, parentId: number): RawProduct 
     available: available(v),
   };
   if (variant.price === undefined) delete variant.price;
+  if (v.manage_stock === 'parent') variant.stockPool = String(parentId);
   if (options.length) variant.title = options.join(', ');
   const out: RawProduct = { kind: 'product', productId: String(parentId), status: productStatus(v.status), updatedAt: modifiedIso(v), variants: [variant] };
   if (out.status === undefined) delete out.status;
