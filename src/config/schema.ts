@@ -63,6 +63,11 @@ export const wooInstanceSchema = z.strictObject({
   buffer: z.number().int().min(0).default(0),
   /** Incremental poll interval in seconds. */
   pollIntervalSeconds: z.number().int().min(1).default(60),
+  /**
+   * Interval in seconds of the check for deletions WooCommerce does not announce (a permanent or
+   * batch delete, a deleted variation): the known ids are listed back (`include=`, `_fields`).
+   */
+  deletionCheckSeconds: z.number().int().min(1).default(600),
   /** Re-enable or re-create disabled/missing webhooks automatically. */
   repairWebhooks: z.boolean().default(true),
 });

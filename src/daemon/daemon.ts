@@ -177,11 +177,16 @@ export class Daemon {
           if (!signal.aborted) this.log.warn({ task: t.name, err: describeError(err) }, 'leader task failed; will run again');
         }
         await new Promise((r) => {
-          const timer = setTimeout(r, t.intervalMs);
-          signal.addEventListener('abort', () => {
+          // The abort listener is removed when the timer fires: a short interval must not pile them up.
+          const onAbort = () => {
             clearTimeout(timer);
             r(undefined);
-          }, { once: true });
+          };
+          const timer = setTimeout(() => {
+            signal.removeEventListener('abort', onAbort);
+            r(undefined);
+          }, t.intervalMs);
+          signal.addEventListener('abort', onAbort, { once: true });
         });
       }
     });

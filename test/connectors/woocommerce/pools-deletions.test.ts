@@ -1,0 +1,68 @@
+import { strict as assert } from 'node:assert';
+import type { SinkWrite } from '../../../src/connectors/types.js';
+import { variationPayload } from '../../../src/connectors/woocommerce/index.js';
+import { wooProductSchema } from '../../../src/connectors/woocommerce/schemas.js';
+import { newId } from '../../../src/core/ids.js';
+import { catalogSku } from '../../../src/simulators/woocommerce/index.js';
+import { api } from '../../simulators/woocommerce/helpers.js';
+import { startRig, type WooRig } from './support.js';
+
+/** A variable product managing stock (8) with two variations leaving stock to it. */
+async function pool(rig: WooRig): Promise<{ parent: number; variations: number[] }> {
+  const p = await api(rig.sim, 'POST', '/products', { name: 'Pool', type: 'variable', manage_stock: true, stock_quantity: 8, attributes: [{ name: 'Size', options: ['S', 'M'] }] });
+  const variations: number[] = [];
+  for (const size of ['S', 'M']) variations.push((await api(rig.sim, 'POST', `/products/${p.json.id}/variations`, { sku: `POOL-${size}`, regular_price: '5', attributes: [{ name: 'Size', option: size }] })).json.id);
+  return { parent: p.json.id, variations };
+}
+
+describe('WooCommerce connector: shared stock pools and unannounced deletions', function () {
+  this.timeout(60_000);
+  let rig: WooRig;
+  beforeEach(async () => {
+    rig = await startRig({ products: 6, variationsPerProduct: 0 });
+  });
+  afterEach(async () => rig.close());
+
+  it('reports a variation with manage_stock "parent" as a pool, without stock of its own', async () => {
+    const { parent, variations } = await pool(rig);
+    const v = wooProductSchema.parse((await api(rig.sim, 'GET', `/products/${parent}/variations/${variations[0]}`)).json);
+    const payload = variationPayload(v, parent);
+    assert.equal(payload.variants[0]!.stockPool, String(parent));
+    assert.equal(payload.variants[0]!.available, null);
+    const [reading] = await rig.conn.sink.read(['POOL-S']);
+    assert.equal(reading!.available, null);
+    assert.equal(reading!.refs.stockPool, String(parent));
+  });
+
+  it('refuses a stock write to a pooled variation (WOO_SHARED_STOCK) and sends nothing, absolute or relative', async () => {
+    const { parent, variations } = await pool(rig);
+    const refs = { id: String(variations[0]), productId: String(parent), parentId: String(parent) };
+    const abs: SinkWrite = { writeId: newId(), sku: 'POOL-S', kind: 'inventory', idempotencyKey: newId(), refs, payload: { available: 3 } };
+    const rel: SinkWrite = { writeId: newId(), sku: 'POOL-S', kind: 'adjust', idempotencyKey: newId(), refs, payload: { delta: -1 } };
+    const before = rig.sim.store.writes.length;
+    const res = await rig.conn.sink.write([abs, rel]);
+    for (const r of res) {
+      assert.equal(r.status, 'permanent');
+      assert.equal(r.status === 'permanent' && r.code, 'WOO_SHARED_STOCK');
+    }
+    assert.equal(rig.sim.store.writes.length, before, 'nothing was written');
+    assert.equal((await api(rig.sim, 'GET', `/products/${parent}/variations/${variations[0]}`)).json.manage_stock, 'parent');
+  });
+
+  it('finds products and variations deleted without a webhook, and keeps those still there', async () => {
+    const { parent, variations } = await pool(rig);
+    const id = (sku: string) => rig.sim.store.findBySku(sku)[0]!.id;
+    const known = [catalogSku(1, 1), catalogSku(2, 1), catalogSku(3, 1), catalogSku(4, 1)].map((s) => ({ id: String(id(s)), refs: { id: String(id(s)), productId: String(id(s)) } }));
+    for (const v of variations) known.push({ id: String(v), refs: { id: String(v), productId: String(parent), parentId: String(parent) } as never });
+    await api(rig.sim, 'DELETE', `/products/${known[0]!.id}?force=true`);
+    await api(rig.sim, 'POST', '/products/batch', { delete: [Number(known[1]!.id)] });
+    await api(rig.sim, 'DELETE', `/products/${known[2]!.id}`); // trashed: gone for us too
+    await api(rig.sim, 'DELETE', `/products/${parent}/variations/${variations[1]}?force=true`);
+    const gone = await rig.conn.deletions.gone(known);
+    assert.deepEqual([...gone].sort(), [known[0]!.id, known[1]!.id, known[2]!.id, String(variations[1])].sort());
+    await api(rig.sim, 'DELETE', `/products/${parent}?force=true`);
+    const all = await rig.conn.deletions.gone(known);
+    assert.ok(all.has(String(variations[0])), 'a variation of a deleted product is gone');
+    assert.ok(!all.has(known[3]!.id));
+  });
+});
