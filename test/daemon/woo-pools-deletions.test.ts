@@ -108,4 +108,26 @@ describe('syncctl daemon end to end: WooCommerce shared stock pools and unannoun
     const planned = await rig.query<{ sku: string }>(`select sku from planned_writes where target_key = $1 and sku = any($2) and created_at >= $3`, [WOO, gone, since]);
     assert.deepEqual(planned, [], 'no write planned to a SKU deleted on the site');
   });
+
+  it('survives WooCommerce\'s webhook quirks: product.updated repeated, order.updated at creation, an order webhook skipped (the poller catches it)', async () => {
+    const sim = woo();
+    sim.setFaults({ repeatProductUpdated: 2, skipOrderWebhooksPercent: 100 });
+    try {
+      const sku = skuOf(9);
+      const adjustsBefore = (await rig.adjustWrites()).filter((w) => w.sku === sku).length;
+      const seqBefore = sim.deliveries.length;
+      await simControl(sim.info.controlUrl, 'POST', '/orders', { status: 'processing', lines: [{ sku, quantity: 2 }] });
+      await eventually(async () => (await rig.authorityStock()).get(sku) === 8, 'the sale applied to the authority', 60_000, 250);
+      await simControl(rig.shop.info.controlUrl, 'POST', '/inventory/set', { sku: skuOf(1), quantity: 6 });
+      await eventually(async () => (await wooStock(skuOf(1))) === 6, 'a later change synced', 60_000, 250);
+      assert.equal((await rig.authorityStock()).get(sku), 8, 'counted once');
+      assert.equal((await rig.adjustWrites()).filter((w) => w.sku === sku).length - adjustsBefore, 1, 'one adjust on the authority');
+      const fresh = sim.deliveries.slice(seqBefore);
+      assert.ok(fresh.some((d) => d.outcome === 'skipped' && d.topic.startsWith('order.')), 'the order webhooks were skipped');
+      const pid = String(idOf(sku));
+      assert.ok(fresh.filter((d) => d.topic === 'product.updated' && d.resourceId === Number(pid)).length >= 3, 'product.updated repeated for one save');
+    } finally {
+      sim.setFaults({ repeatProductUpdated: 0, skipOrderWebhooksPercent: 0 });
+    }
+  });
 });

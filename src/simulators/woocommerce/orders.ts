@@ -51,6 +51,9 @@ export function createOrder(store: WooStore, body: Record<string, unknown>): Ord
   if (body.set_paid === true) order.paidMs = t;
   setStatus(store, order, target);
   store.emit('order', 'created', order.id);
+  // The REST controller saves the new order again (totals, status, payment): woocommerce_update_order
+  // fires too, so an order.updated webhook is delivered for a creation.
+  store.emit('order', 'updated', order.id);
   return order;
 }
 

@@ -1,5 +1,6 @@
 import { wpDate, type OrderRecord, type ProductRecord, type WebhookRecord } from './model.js';
 import type { WooStore } from './store.js';
+import { isOnSale, productOnSale } from './product-list.js';
 
 /** What the serialisers need to know about the site. */
 export interface SiteContext {
@@ -46,7 +47,7 @@ export function productJson(store: WooStore, p: ProductRecord, ctx: SiteContext)
     price,
     regular_price: variable ? '' : p.regularPrice,
     sale_price: variable ? '' : p.salePrice,
-    on_sale: !variable && p.salePrice !== '',
+    on_sale: productOnSale(store, p),
     purchasable: price !== '',
     total_sales: p.totalSales,
     virtual: false,
@@ -91,7 +92,7 @@ export function variationJson(store: WooStore, p: ProductRecord, ctx: SiteContex
     price,
     regular_price: p.regularPrice,
     sale_price: p.salePrice,
-    on_sale: p.salePrice !== '',
+    on_sale: isOnSale(p),
     status: p.status,
     purchasable: price !== '',
     virtual: false,

@@ -278,6 +278,7 @@ export class WooStore {
     if (patch.regularPrice !== undefined) rec.regularPrice = patch.regularPrice;
     if (patch.salePrice !== undefined) rec.salePrice = patch.salePrice;
     if (patch.menuOrder !== undefined) rec.menuOrder = patch.menuOrder;
+    if (patch.createdMs !== undefined) rec.createdMs = patch.createdMs;
     if (patch.attributes !== undefined) rec.attributes = patch.attributes;
     if (patch.manageStock !== undefined) rec.manageStock = patch.manageStock;
     if (patch.backorders !== undefined) rec.backorders = patch.backorders;

@@ -19,7 +19,7 @@ export interface DeliveryRecord {
   resourceId: number | null;
   deliveryId: string | null;
   url: string;
-  outcome: 'ok' | 'failed' | 'dropped';
+  outcome: 'ok' | 'failed' | 'dropped' | 'skipped';
   httpStatus: number | null;
   error?: string;
   duplicate: boolean;
@@ -52,6 +52,8 @@ interface Pending {
   topic: string;
   resourceId: number;
   dueAt: number;
+  /** Extra deliveries of the same resource still to queue after this one (repeatProductUpdated). */
+  repeats?: number;
 }
 
 /**
@@ -129,10 +131,16 @@ export class WebhookQueue {
       if (wh.status !== 'active' || wh.topic !== topic) continue;
       const key = `${wh.id}:${c.id}`;
       if (this.pendingKeys.has(key)) continue; // Action Scheduler already has this action pending
-      const max = this.deps.faults().delayWebhooksMs;
+      const f = this.deps.faults();
+      if (c.resource === 'order' && f.skipOrderWebhooksPercent > 0 && this.deps.faultRandom.next() * 100 < f.skipOrderWebhooksPercent) {
+        this.record({ kind: 'delivery', webhookId: wh.id, topic, resourceId: c.id, deliveryId: null, url: wh.deliveryUrl, body: '', outcome: 'skipped' });
+        continue;
+      }
+      const max = f.delayWebhooksMs;
       const extra = max > 0 ? this.deps.delayRandom.int(0, max) : 0;
       this.pendingKeys.add(key);
-      this.pending.push({ key, webhookId: wh.id, topic, resourceId: c.id, dueAt: Date.now() + this.deps.coalesceWindowMs + extra });
+      const repeats = topic === 'product.updated' ? f.repeatProductUpdated : 0;
+      this.pending.push({ key, webhookId: wh.id, topic, resourceId: c.id, dueAt: Date.now() + this.deps.coalesceWindowMs + extra, ...(repeats ? { repeats } : {}) });
     }
     this.arm();
   }
@@ -159,6 +167,11 @@ export class WebhookQueue {
         const [item] = this.pending.splice(idx, 1);
         this.pendingKeys.delete(item!.key);
         await this.deliver(item!).catch((err: unknown) => this.deps.logger.error({ err }, 'webhook delivery crashed'));
+        if (item!.repeats && !this.pendingKeys.has(item!.key)) {
+          // The next save of the same request queues its own delivery once this one has run.
+          this.pendingKeys.add(item!.key);
+          this.pending.push({ ...item!, dueAt: Date.now() + this.deps.coalesceWindowMs, repeats: item!.repeats - 1 });
+        }
       }
     } finally {
       this.running = false;

@@ -197,4 +197,78 @@ describe('WooCommerce simulator: as WooCommerce behaves', () => {
     const bad = await fetch(`${sim.controlUrl}/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dropWebhooksPercnt: 1 }) });
     assert.equal(bad.status, 400);
   });
+
+  describe('list parameters', () => {
+    it('applies exclude, slug, on_sale and min_price/max_price as WooCommerce does', async () => {
+      sim = await startSim({ products: 0 });
+      const mk = async (name: string, regular: string, sale = '') => (await api(sim, 'POST', '/products', { name, regular_price: regular, sale_price: sale })).json;
+      const a = await mk('Alpha', '10');
+      const b = await mk('Beta', '20', '15');
+      const c = await mk('Gamma', '30');
+      const ids = async (q: string) => (await api(sim, 'GET', `/products?orderby=id&order=asc&${q}`)).json.map((p: { id: number }) => p.id);
+      assert.deepEqual(await ids(`exclude=${a.id},${c.id}`), [b.id]);
+      assert.deepEqual(await ids('slug=gamma'), [c.id]);
+      assert.deepEqual(await ids('on_sale=true'), [b.id]);
+      assert.deepEqual(await ids('on_sale=false'), [a.id, c.id]);
+      assert.equal(b.on_sale, true);
+      assert.deepEqual(await ids('min_price=15&max_price=30'), [b.id, c.id], 'inclusive, on the active price (sale price when on sale)');
+      assert.deepEqual(await ids('max_price=12'), [a.id]);
+      assert.deepEqual(await ids('min_price=0'), [a.id, b.id, c.id], '"0" is no bound (empty() in PHP)');
+    });
+
+    it('takes date_created_gmt given on create, so after/before filter by it', async () => {
+      sim = await startSim({ products: 0 });
+      const old = (await api(sim, 'POST', '/products', { name: 'Old', date_created_gmt: '2020-05-01T10:00:00' })).json;
+      const mid = (await api(sim, 'POST', '/products', { name: 'Mid', date_created: '2022-05-01T11:00:00' })).json; // site time (UTC+1)
+      assert.equal(old.date_created_gmt, '2020-05-01T10:00:00');
+      assert.equal(mid.date_created_gmt, '2022-05-01T10:00:00');
+      const ids = async (q: string) => (await api(sim, 'GET', `/products?dates_are_gmt=true&${q}`)).json.map((p: { id: number }) => p.id);
+      assert.deepEqual(await ids('before=2021-01-01T00:00:00'), [old.id]);
+      assert.deepEqual(await ids('after=2021-01-01T00:00:00&before=2023-01-01T00:00:00'), [mid.id]);
+    });
+
+    it('answers 400 rest_invalid_param naming a WooCommerce parameter it does not model', async () => {
+      sim = await startSim();
+      const res = await api(sim, 'GET', '/products?category=12&featured=true');
+      assert.equal(res.status, 400);
+      assert.equal(res.json.code, 'rest_invalid_param');
+      assert.deepEqual(Object.keys(res.json.data.params).sort(), ['category', 'featured']);
+      assert.equal((await api(sim, 'GET', '/orders?customer=3')).status, 400);
+      assert.equal((await api(sim, 'GET', '/webhooks?after=2020-01-01T00:00:00')).status, 400);
+    });
+  });
+
+  describe('quirks connectors must survive', () => {
+    it('delivers order.updated for an order creation, and nothing for a permanently deleted order', async () => {
+      sim = await startSim();
+      await createWebhook(sim, 'order.updated', hooks.url);
+      await createWebhook(sim, 'order.deleted', hooks.url);
+      const o = (await api(sim, 'POST', '/orders', { status: 'processing', line_items: [{ sku: 'SKU-000001-1', quantity: 1 }] })).json;
+      await sim.flushWebhooks();
+      assert.deepEqual(hooks.deliveries().map((d) => [d.headers['x-wc-webhook-topic'], JSON.parse(d.raw.toString()).id]), [['order.updated', o.id]]);
+      await api(sim, 'DELETE', `/orders/${o.id}?force=true`);
+      await sim.flushWebhooks();
+      assert.equal(hooks.deliveries().length, 1);
+    });
+
+    it('fires product.updated up to three times for one save when repeatProductUpdated is set', async () => {
+      sim = await startSim({ faults: { repeatProductUpdated: 2 } });
+      await createWebhook(sim, 'product.updated', hooks.url);
+      const id = sim.store.findBySku('SKU-000002-1')[0]!.id;
+      await api(sim, 'PUT', `/products/${id}`, { regular_price: '9' });
+      await sim.flushWebhooks();
+      const bodies = hooks.deliveries().map((d) => JSON.parse(d.raw.toString()));
+      assert.equal(bodies.length, 3);
+      for (const b of bodies) assert.equal(b.regular_price, '9');
+    });
+
+    it('skips order webhooks while a background job holds the order when skipOrderWebhooksPercent is set', async () => {
+      sim = await startSim({ faults: { skipOrderWebhooksPercent: 100 } });
+      await createWebhook(sim, 'order.created', hooks.url);
+      await api(sim, 'POST', '/orders', { status: 'processing', line_items: [{ sku: 'SKU-000001-1', quantity: 1 }] });
+      await sim.flushWebhooks();
+      assert.equal(hooks.deliveries().length, 0);
+      assert.equal(sim.deliveries.filter((d) => d.outcome === 'skipped').length, 1);
+    });
+  });
 });
