@@ -97,6 +97,7 @@ export function productPayload(p: WooProduct): RawProduct {
     variants: [],
   };
   if (out.status === undefined) delete out.status;
+  if (p.type === 'variable' && p.manage_stock === true) out.pool = { available: typeof p.stock_quantity === 'number' ? p.stock_quantity : null };
   if (p.type !== 'variable') {
     const v: RawProduct['variants'][number] = { id: String(p.id), sku: blankToNull(p.sku), price: decimalString(p.regular_price), available: available(p) };
     if (v.price === undefined) delete v.price;
