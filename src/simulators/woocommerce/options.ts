@@ -47,6 +47,11 @@ export const wooCatalogSchema = z.object({
   duplicateSkus: z.number().int().min(0).default(0),
   /** Share (0..1) of SKUs with manage_stock=false (stock_quantity null). */
   unmanagedStockRatio: z.number().min(0).max(1).default(0),
+  /**
+   * Share (0..1) of variable products whose stock is managed by the product: one pool (the base
+   * quantity of its first SKU) for all its variations, which show `manage_stock: "parent"`.
+   */
+  parentManagedStockRatio: z.number().min(0).max(1).default(0),
   /** date_created/date_modified (GMT) of the generated catalog. */
   catalogDate: z.string().datetime().default('2025-01-01T00:00:00Z'),
 });

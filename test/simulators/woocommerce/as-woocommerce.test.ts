@@ -51,6 +51,19 @@ describe('WooCommerce simulator: as WooCommerce behaves', () => {
       assert.equal(bySku.json[0].stock_quantity, 10);
     });
 
+    it('generates pooled variable products with parentManagedStockRatio', async () => {
+      sim = await startSim({ products: 4, variationsPerProduct: 3, parentManagedStockRatio: 1 });
+      const products = (await api(sim, 'GET', '/products?type=variable')).json;
+      assert.equal(products.length, 4);
+      for (const p of products) {
+        assert.equal(p.manage_stock, true);
+        for (const v of (await api(sim, 'GET', `/products/${p.id}/variations`)).json) {
+          assert.equal(v.manage_stock, 'parent');
+          assert.equal(v.stock_quantity, p.stock_quantity);
+        }
+      }
+    });
+
     it('takes an order of any variation from the one pool and fires product.updated for the parent only', async () => {
       sim = await startSim();
       const { parent, variations } = await pooledProduct();
