@@ -68,6 +68,12 @@ export const wooInstanceSchema = z.strictObject({
    * batch delete, a deleted variation): the known ids are listed back (`include=`, `_fields`).
    */
   deletionCheckSeconds: z.number().int().min(1).default(600),
+  /**
+   * Stock pools synced as one SKU: WooCommerce product id of a variable product that manages
+   * stock → the SKU its pool is (e.g. an ERP item). The pool is then read and written as that
+   * SKU's stock, and a sale of any of its variations counts against that SKU.
+   */
+  stockPools: z.record(z.string().regex(/^[1-9]\d*$/, 'a WooCommerce product id'), z.string().trim().min(1)).default({}),
   /** Re-enable or re-create disabled/missing webhooks automatically. */
   repairWebhooks: z.boolean().default(true),
 });

@@ -27,6 +27,7 @@ function wooHarness(): ConformanceHarness {
         buffer: 0,
         pollIntervalSeconds: 60,
         deletionCheckSeconds: 600,
+        stockPools: {},
         repairWebhooks: true,
       };
       conn = createWooCommerceConnector('conf', cfg, { deliveryUrl: listener.url });

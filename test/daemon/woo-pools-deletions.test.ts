@@ -20,6 +20,7 @@ describe('syncctl daemon end to end: WooCommerce shared stock pools and unannoun
   let parentId = 0;
   let variationIds: number[] = [];
   let ownVariation = { parent: 0, id: 0 };
+  let mapped = { parent: 0, variations: [] as number[] };
   const woo = () => rig.woo.get(SITE)!;
   const wooStock = async (sku: string): Promise<number | null> => (await simControl(woo().info.controlUrl, 'GET', `/products?sku=${sku}`))[0]?.stock_quantity ?? null;
   const idOf = (sku: string) => woo().store.findBySku(sku)[0]!.id;
@@ -39,10 +40,16 @@ describe('syncctl daemon end to end: WooCommerce shared stock pools and unannoun
     const q = await api(sim, 'POST', '/products', { name: 'Own stock', type: 'variable', attributes: [{ name: 'Size', options: ['S'] }] });
     const v7 = await api(sim, 'POST', `/products/${q.json.id}/variations`, { sku: skuOf(7), regular_price: '10', manage_stock: true, stock_quantity: 1, attributes: [{ name: 'Size', option: 'S' }] });
     ownVariation = { parent: q.json.id, id: v7.json.id };
+    // A second pooled product, configured (stockPools) as SKU 10: its pool is synced as that SKU.
+    assert.equal((await api(sim, 'DELETE', `/products/${idOf(skuOf(10))}?force=true`)).status, 200);
+    const m = await api(sim, 'POST', '/products', { name: 'Mapped', type: 'variable', manage_stock: true, stock_quantity: 3, attributes: [{ name: 'Size', options: ['S', 'M'] }] });
+    mapped = { parent: m.json.id, variations: [] };
+    for (const size of ['S', 'M']) mapped.variations.push((await api(sim, 'POST', `/products/${m.json.id}/variations`, { sku: `MAPPED-${size}`, regular_price: '10', attributes: [{ name: 'Size', option: size }] })).json.id);
+    rig.config.sources.woocommerce[SITE]!.stockPools = { [String(mapped.parent)]: skuOf(10) };
     await simControl(sim.info.controlUrl, 'DELETE', '/writes');
     daemon = new Daemon(rig.config, buildConnectorSet);
     await daemon.start();
-    const others = rig.skus.filter((s) => !pooled.includes(s));
+    const others = rig.skus.filter((s) => !pooled.includes(s) && s !== skuOf(10));
     await eventually(async () => {
       for (const s of others) if ((await wooStock(s)) !== 10) return false;
       return true;
@@ -56,7 +63,7 @@ describe('syncctl daemon end to end: WooCommerce shared stock pools and unannoun
   it('records SHARED_STOCK for each variation of the pool, naming the product', async () => {
     const rows = await eventually(async () => {
       const r = await rig.query<{ entity_id: string; details: { pool: { productId: string }; variantId: string } }>(
-        `select entity_id, details from conflict_log where conflict_type = 'SHARED_STOCK' and status = 'OPEN' and source_type = $1 order by entity_id`, [WOO]);
+        `select entity_id, details from conflict_log where conflict_type = 'SHARED_STOCK' and status = 'OPEN' and source_type = $1 and entity_id = any($2) order by entity_id`, [WOO, pooled]);
       return r.length === 3 ? r : undefined;
     }, 'three SHARED_STOCK conflicts', 60_000, 250);
     assert.deepEqual(rows.map((r) => r.entity_id), pooled);
@@ -129,5 +136,24 @@ describe('syncctl daemon end to end: WooCommerce shared stock pools and unannoun
     } finally {
       sim.setFaults({ repeatProductUpdated: 0, skipOrderWebhooksPercent: 0 });
     }
+  });
+
+  it('syncs a pool configured as one SKU (stockPools): the pool shows the authority, sales on both sides counted once against that SKU', async () => {
+    const poolQty = async () => (await api(woo(), 'GET', `/products/${mapped.parent}`)).json.stock_quantity as number;
+    await eventually(async () => (await poolQty()) === 10, 'the pool brought to the authority\'s 10', 60_000, 250);
+    await Promise.all([
+      simControl(woo().info.controlUrl, 'POST', '/orders', { status: 'processing', lines: [{ sku: 'MAPPED-S', quantity: 2 }] }),
+      simControl(woo().info.controlUrl, 'POST', '/orders', { status: 'processing', lines: [{ sku: 'MAPPED-M', quantity: 1 }] }),
+      simControl(rig.shop.info.controlUrl, 'POST', '/orders', { lines: [{ sku: skuOf(10), quantity: 3 }] }),
+    ]);
+    await eventually(async () => (await rig.authorityStock()).get(skuOf(10)) === 4 && (await poolQty()) === 4, 'authority and pool at 10 − 3 − 3', 60_000, 250);
+    await simControl(rig.shop.info.controlUrl, 'POST', '/inventory/set', { sku: skuOf(1), quantity: 7 });
+    await eventually(async () => (await wooStock(skuOf(1))) === 7, 'a later change synced', 60_000, 250);
+    assert.equal((await rig.authorityStock()).get(skuOf(10)), 4, 'each sale counted once');
+    assert.equal(await poolQty(), 4, 'the pool never shows more than the authority has');
+    for (const v of (await api(woo(), 'GET', `/products/${mapped.parent}/variations`)).json) assert.equal(v.manage_stock, 'parent');
+    const writes = (await simControl(woo().info.controlUrl, 'GET', '/writes')).writes as Array<{ id: number; fields: Record<string, unknown> }>;
+    assert.deepEqual(writes.filter((w) => mapped.variations.includes(w.id) && ('manage_stock' in w.fields || 'stock_quantity' in w.fields)), [], 'no stock write to a variation');
+    assert.ok(writes.some((w) => w.id === mapped.parent && 'stock_quantity' in w.fields), 'the pool itself is written');
   });
 });

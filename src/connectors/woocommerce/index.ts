@@ -92,8 +92,9 @@ export function createWooCommerceConnector(instance: string, cfg: WooInstanceCon
     fetch: opts.fetch,
   });
   const skus = new SkuMemory();
-  const poller = new WooPoller(client, instance, skus, { overlapSeconds: opts.overlapSeconds });
-  const source = new WooCommerceSource(instance, new WooWebhookReceiver(instance, cfg.webhookSecret, skus, log), poller);
+  const pools = new Map(Object.entries(cfg.stockPools ?? {}));
+  const poller = new WooPoller(client, instance, skus, { overlapSeconds: opts.overlapSeconds, pools });
+  const source = new WooCommerceSource(instance, new WooWebhookReceiver(instance, cfg.webhookSecret, skus, log, pools), poller);
   const sink = new WooCommerceSink(sourceKey('woocommerce', instance), client, { readBack: opts.readBack, log });
   const health = new WooWebhookHealth(client, { instance, webhookSecret: cfg.webhookSecret, repair: cfg.repairWebhooks, deliveryUrl: opts.deliveryUrl, bus, log });
   const backfill = new WooBackfill(client, poller, cfg.concurrency);

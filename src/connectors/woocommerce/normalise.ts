@@ -87,7 +87,10 @@ export const PRODUCT_STATE_FIELDS: readonly string[] = ['id', 'name', 'type', 's
  * product: the product alone (title, status) with no variants: its SKUs live on its variations,
  * which are separate entities (see {@link variationPayload}).
  */
-export function productPayload(p: WooProduct): RawProduct {
+/** Configured stock pools: WooCommerce product id → the SKU its pool is synced as (`stockPools`). */
+export type StockPoolSkus = ReadonlyMap<string, string>;
+
+export function productPayload(p: WooProduct, pools?: StockPoolSkus): RawProduct {
   const out: RawProduct = {
     kind: 'product',
     productId: String(p.id),
@@ -98,6 +101,11 @@ export function productPayload(p: WooProduct): RawProduct {
   };
   if (out.status === undefined) delete out.status;
   if (p.type === 'variable' && p.manage_stock === true) out.pool = { available: typeof p.stock_quantity === 'number' ? p.stock_quantity : null };
+  const poolSku = p.type === 'variable' ? pools?.get(String(p.id)) : undefined;
+  if (poolSku) {
+    // A configured pool: the product's stock is this SKU's (the variant is the product itself).
+    out.variants.push({ id: String(p.id), sku: poolSku, available: available(p) });
+  }
   if (p.type !== 'variable') {
     const v: RawProduct['variants'][number] = { id: String(p.id), sku: blankToNull(p.sku), price: decimalString(p.regular_price), available: available(p) };
     if (v.price === undefined) delete v.price;
@@ -130,7 +138,7 @@ export function variationPayload(v: WooVariation, parentId: number): RawProduct 
 }
 
 /** An order: committed when its stock was taken, cancelled when it was given back. */
-export function orderPayload(o: WooOrder): RawOrder {
+export function orderPayload(o: WooOrder, pools?: StockPoolSkus): RawOrder {
   const out: RawOrder = {
     kind: 'order',
     orderId: String(o.id),
@@ -141,8 +149,10 @@ export function orderPayload(o: WooOrder): RawOrder {
     createdAt: gmtToIso(o.date_created_gmt) ?? gmtToIso(o.date_created) ?? modifiedIso(o),
     updatedAt: modifiedIso(o),
     lines: o.line_items.map((l) => {
-      const line: RawOrder['lines'][number] = { lineId: String(l.id), sku: blankToNull(l.sku), quantity: l.quantity, price: decimalString(l.price) };
-      const variant = l.variation_id || l.product_id;
+      // A variation of a configured pool sells from the pool: the line counts against the pool's SKU.
+      const poolSku = l.variation_id && l.product_id ? pools?.get(String(l.product_id)) : undefined;
+      const line: RawOrder['lines'][number] = { lineId: String(l.id), sku: poolSku ?? blankToNull(l.sku), quantity: l.quantity, price: decimalString(l.price) };
+      const variant = poolSku ? l.product_id : l.variation_id || l.product_id;
       if (variant) line.variantId = String(variant);
       if (line.price === undefined) delete line.price;
       return line;

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { SinkWrite } from '../../../src/connectors/types.js';
-import { variationPayload } from '../../../src/connectors/woocommerce/index.js';
-import { wooProductSchema } from '../../../src/connectors/woocommerce/schemas.js';
+import { createWooCommerceConnector, orderPayload, productPayload, variationPayload } from '../../../src/connectors/woocommerce/index.js';
+import { wooOrderSchema, wooProductSchema } from '../../../src/connectors/woocommerce/schemas.js';
 import { newId } from '../../../src/core/ids.js';
 import { catalogSku } from '../../../src/simulators/woocommerce/index.js';
 import { api } from '../../simulators/woocommerce/helpers.js';
@@ -64,5 +64,26 @@ describe('WooCommerce connector: shared stock pools and unannounced deletions', 
     const all = await rig.conn.deletions.gone(known);
     assert.ok(all.has(String(variations[0])), 'a variation of a deleted product is gone');
     assert.ok(!all.has(known[3]!.id));
+  });
+
+  it('syncs a configured pool (stockPools) as one SKU: read as the product, written to the product, sales counted against it', async () => {
+    const { parent, variations } = await pool(rig);
+    const pools = new Map([[String(parent), 'POOL-ITEM']]);
+    const p = wooProductSchema.parse((await api(rig.sim, 'GET', `/products/${parent}`)).json);
+    assert.deepEqual(productPayload(p, pools).variants, [{ id: String(parent), sku: 'POOL-ITEM', available: 8 }]);
+    assert.deepEqual(productPayload(p).variants, [], 'without the mapping the product has no SKU of its own');
+    const o = (await api(rig.sim, 'POST', '/orders', { status: 'processing', line_items: [{ variation_id: variations[1], quantity: 3 }] })).json;
+    const line = orderPayload(wooOrderSchema.parse(o), pools).lines[0]!;
+    assert.equal(line.sku, 'POOL-ITEM');
+    assert.equal(line.variantId, String(parent));
+    assert.equal(orderPayload(wooOrderSchema.parse(o)).lines[0]!.sku, 'POOL-M');
+    const conn = createWooCommerceConnector('pools', { ...rig.cfg, stockPools: { [String(parent)]: 'POOL-ITEM' } });
+    const res = await conn.sink.write([{ writeId: newId(), sku: 'POOL-ITEM', kind: 'inventory', idempotencyKey: newId(), refs: { id: String(parent), productId: String(parent) }, payload: { available: 11 } }]);
+    assert.equal(res[0]!.status, 'ok', JSON.stringify(res[0]));
+    assert.equal(res[0]!.status === 'ok' && res[0]!.applied.available, 11);
+    for (const v of (await api(rig.sim, 'GET', `/products/${parent}/variations`)).json) {
+      assert.equal(v.manage_stock, 'parent', 'the variations still share the pool');
+      assert.equal(v.stock_quantity, 11);
+    }
   });
 });
