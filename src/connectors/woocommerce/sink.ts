@@ -196,13 +196,19 @@ export class WooCommerceSink implements SinkConnector {
    */
   private async prepareStock(items: Planned[], results: Map<string, SinkResult>, signal?: AbortSignal): Promise<void> {
     let current: Map<number, WooProduct>;
+    // A listing that fails for one parent (e.g. deleted: its variations answer 404) fails only its items.
+    const failed = new Map<number, unknown>();
     try {
-      current = await this.currentOf(items, signal);
+      current = await this.currentOf(items, signal, failed);
     } catch (err) {
       for (const p of items) results.set(p.w.writeId, fromError(p.w, err));
       return;
     }
     for (const p of items) {
+      if (failed.has(p.id)) {
+        results.set(p.w.writeId, fromError(p.w, failed.get(p.id)));
+        continue;
+      }
       const now = current.get(p.id);
       if (!now) results.set(p.w.writeId, permanent(p.w, 'woocommerce_rest_product_invalid_id', `product ${p.id} not found`));
       else if (now.manage_stock === 'parent') results.set(p.w.writeId, permanent(p.w, 'WOO_SHARED_STOCK', `variation ${p.id} (SKU ${p.w.sku}) leaves stock to product ${p.parentId}, whose pool its sibling variations share: not written`));
@@ -271,7 +277,7 @@ export class WooCommerceSink implements SinkConnector {
    * The objects as they are now, by id: one `GET /products?sku=…` per 50 known SKUs (it matches
    * variations too), then `include=` for what has no SKU (per parent for variations).
    */
-  private async currentOf(items: Planned[], signal?: AbortSignal): Promise<Map<number, WooProduct>> {
+  private async currentOf(items: Planned[], signal?: AbortSignal, failures?: Map<number, unknown>): Promise<Map<number, WooProduct>> {
     const out = new Map<number, WooProduct>();
     const wantIds = new Set(items.map((p) => p.id));
     const skus = [...new Set(items.map((p) => p.written?.sku || p.w.sku).filter((s): s is string => !!s))];
@@ -287,7 +293,15 @@ export class WooCommerceSink implements SinkConnector {
     await Promise.all(
       [...byPath].map(async ([path, ids]) => {
         for (let i = 0; i < ids.length; i += BATCH_LIMIT) {
-          const rows = await this.client.all<unknown>(path, { include: ids.slice(i, i + BATCH_LIMIT).join(','), per_page: 100 }, signal);
+          const chunk = ids.slice(i, i + BATCH_LIMIT);
+          let rows: unknown[];
+          try {
+            rows = await this.client.all<unknown>(path, { include: chunk.join(','), per_page: 100 }, signal);
+          } catch (err) {
+            if (!failures) throw err;
+            for (const id of chunk) failures.set(id, err);
+            continue;
+          }
           for (const r of rows) {
             const p = wooProductSchema.safeParse(r);
             if (p.success) out.set(p.data.id, p.data);

@@ -86,4 +86,20 @@ describe('WooCommerce connector: shared stock pools and unannounced deletions', 
       assert.equal(v.stock_quantity, 11);
     }
   });
+
+  it('reading variations before a stock write: a deleted parent fails only its own variations', async () => {
+    const own = async (name: string, sku: string) => {
+      const p = (await api(rig.sim, 'POST', '/products', { name, type: 'variable', attributes: [{ name: 'Size', options: ['S'] }] })).json;
+      const v = (await api(rig.sim, 'POST', `/products/${p.id}/variations`, { sku, manage_stock: true, stock_quantity: 1, attributes: [{ name: 'Size', option: 'S' }] })).json;
+      return { id: String(v.id), productId: String(p.id), parentId: String(p.id) };
+    };
+    const gone = await own('Gone', 'GONE-S');
+    const kept = await own('Kept', 'KEPT-S');
+    await api(rig.sim, 'DELETE', `/products/${gone.parentId}?force=true`);
+    const w = (sku: string, refs: SinkWrite['refs']): SinkWrite => ({ writeId: newId(), sku, kind: 'inventory', idempotencyKey: newId(), refs, payload: { available: 4 } });
+    const res = await rig.conn.sink.write([w('GONE-S', gone), w('KEPT-S', kept)]);
+    assert.notEqual(res[0]!.status, 'ok');
+    assert.equal(res[1]!.status, 'ok', JSON.stringify(res[1]));
+    assert.equal((await api(rig.sim, 'GET', `/products/${kept.parentId}/variations/${kept.id}`)).json.stock_quantity, 4);
+  });
 });
