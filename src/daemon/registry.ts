@@ -67,7 +67,7 @@ export const buildConnectorSet: ConnectorFactory = async (config, ctx) => {
       name: `deletions:woocommerce:${instance}`,
       intervalMs: cfg.deletionCheckSeconds * 1000,
       run: async (signal) => {
-        await checkDeletions(ctx.pool, ctx.store, sourceKey('woocommerce', instance), woo.deletions, signal);
+        await checkDeletions(ctx.pool, ctx.store, sourceKey('woocommerce', instance), woo.deletions, { signal });
       },
     });
   }

@@ -22,7 +22,14 @@ const PAGE = 500;
  * carries the channel row's version, so a deletion found again before the engine applied it is
  * stored once, and a product restored and deleted again is found again. Returns how many were found.
  */
-export async function checkDeletions(pool: pg.Pool, store: EventStore, key: SourceKey, checker: DeletionChecker, signal?: AbortSignal, instrumentation: SyncEventBus = bus): Promise<number> {
+export async function checkDeletions(
+  pool: pg.Pool,
+  store: EventStore,
+  key: SourceKey,
+  checker: DeletionChecker,
+  opts: { signal?: AbortSignal; bus?: SyncEventBus; now?: () => number } = {},
+): Promise<number> {
+  const { signal, bus: instrumentation = bus, now = Date.now } = opts;
   const { platform, instance } = parseSourceKey(key);
   const log = getLogger('deletions').child({ source: key });
   let after = '';
@@ -41,7 +48,7 @@ export async function checkDeletions(pool: pg.Pool, store: EventStore, key: Sour
     after = r.rows.at(-1)!.platform_id;
     const gone = await checker.gone(r.rows.map((x) => ({ id: x.platform_id, refs: x.refs ?? { id: x.platform_id } })), signal);
     if (gone.size) {
-      const at = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+      const at = new Date(Math.floor(now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
       const evs: NewRawEvent[] = r.rows.filter((x) => gone.has(x.platform_id)).map((x) => {
         const payload: RawProductDeleted = { kind: 'product_deleted', productId: x.platform_id, updatedAt: at, skus: [x.sku] };
         return { platform, instance, eventType: 'product.deleted', entityRef: x.platform_id, origin: 'poll', dedupeKey: `reconcile:deleted:${x.platform_id}:${x.version}`, occurredAt: at, payload, sku: x.sku };
