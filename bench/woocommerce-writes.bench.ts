@@ -20,7 +20,7 @@ export default async function bench(): Promise<BenchFigure[]> {
     const run = async (readBack: boolean, round_: number) => {
       const conn = createWooCommerceConnector('bench', {
         url: sim.baseUrl, consumerKey: sim.info.consumerKey, consumerSecret: sim.info.consumerSecret, webhookSecret: 'bench',
-        concurrency: CONCURRENCY, buffer: 0, pollIntervalSeconds: 60, repairWebhooks: false,
+        concurrency: CONCURRENCY, buffer: 0, pollIntervalSeconds: 60, deletionCheckSeconds: 600, stockPools: {}, repairWebhooks: false,
       }, { readBack });
       const batches: SinkWrite[][] = [];
       for (let i = 0; i < targets.length; i += conn.sink.maxBatch) {

@@ -20,7 +20,7 @@ export interface DiffJson {
   fix?: { submittedSkus: number; events: number; stored: number; alreadyKnown: number; notFixable: number };
 }
 
-const LABELS: Array<[keyof DiffSummary, string]> = [['missingOnA', 'missing on a'], ['missingOnB', 'missing on b'], ['duplicates', 'duplicate SKUs'], ['quantity', 'quantity differs'], ['price', 'price differs'], ['title', 'title differs']];
+const LABELS: Array<[keyof DiffSummary, string]> = [['missingOnA', 'missing on a'], ['missingOnB', 'missing on b'], ['duplicates', 'duplicate SKUs'], ['quantity', 'quantity differs'], ['sharedStock', 'shared stock pool'], ['price', 'price differs'], ['title', 'title differs']];
 
 /** The summary and the first differences as text for a person. */
 export function renderDiff(r: DiffJson): string {

@@ -87,6 +87,17 @@ export const wooInstanceSchema = z.strictObject({
   buffer: z.number().int().min(0).default(0),
   /** Incremental poll interval in seconds. */
   pollIntervalSeconds: z.number().int().min(1).default(60),
+  /**
+   * Interval in seconds of the check for deletions WooCommerce does not announce (a permanent or
+   * batch delete, a deleted variation): the known ids are listed back (`include=`, `_fields`).
+   */
+  deletionCheckSeconds: z.number().int().min(1).default(600),
+  /**
+   * Stock pools synced as one SKU: WooCommerce product id of a variable product that manages
+   * stock → the SKU its pool is (e.g. an ERP item). The pool is then read and written as that
+   * SKU's stock, and a sale of any of its variations counts against that SKU.
+   */
+  stockPools: z.record(z.string().regex(/^[1-9]\d*$/, 'a WooCommerce product id'), z.string().trim().min(1)).default({}),
   /** Re-enable or re-create disabled/missing webhooks automatically. */
   repairWebhooks: z.boolean().default(true),
 });

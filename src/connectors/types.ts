@@ -14,7 +14,9 @@ export interface RawProduct {
   title?: string;
   status?: 'active' | 'draft' | 'archived';
   updatedAt: string;
-  variants: Array<{ id: string; sku: string | null; price?: string; inventoryItemId?: string; parentId?: string; available?: number | null; title?: string }>;
+  variants: Array<{ id: string; sku: string | null; price?: string; inventoryItemId?: string; parentId?: string; available?: number | null; title?: string; stockPool?: string }>;
+  /** Woo: a variable product managing stock holds one pool for its variations with `manage_stock: "parent"`. */
+  pool?: { available: number | null };
 }
 
 /** The available quantity of one SKU at the source (the managed location for Shopify). */

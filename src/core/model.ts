@@ -69,6 +69,11 @@ export interface PlatformRefs {
   locationId?: string;
   /** Woo: the parent of a variation. */
   parentId?: string;
+  /**
+   * Woo: the product whose stock this SKU shares (a variation with `manage_stock: "parent"`: one
+   * pool for all such variations of that product). Such a SKU's stock is never written.
+   */
+  stockPool?: string;
 }
 
 /** Fields common to every canonical event. */

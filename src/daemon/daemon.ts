@@ -173,8 +173,11 @@ export class Daemon {
           if (!signal.aborted) this.log.warn({ task: t.name, err: describeError(err) }, 'leader task failed; will run again');
         }
         await new Promise((r) => {
+          // Woken by the timer, by an outage ending (afterOutage tasks) or by the step-down; each
+          // way removes the other two, so no abort listener piles up across runs.
           const wake = () => {
             clearTimeout(timer);
+            signal.removeEventListener('abort', wake);
             this.outageWakers.delete(wake);
             r(undefined);
           };

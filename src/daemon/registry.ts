@@ -9,6 +9,7 @@ import { createShopifyConnector } from '../connectors/shopify/index.js';
 import { createErpConnector } from '../connectors/erp/index.js';
 import { driftCheckTasks } from '../services/diff/drift-check.js';
 import type { ConnectorFactory } from './daemon.js';
+import { checkDeletions } from '../pipeline/intake/deletion-check.js';
 import type { ConnectorSet } from './connector-set.js';
 
 /** Where platforms deliver an instance's webhooks. */
@@ -89,6 +90,14 @@ export const buildConnectorSet: ConnectorFactory = async (config, ctx) => {
           await woo.health.ensureWebhooks(deliveryUrl, signal);
           ensured = true;
         } else await woo.health.checkWebhooks(signal);
+      },
+    });
+    // WooCommerce sends no webhook for a permanent delete, a batch delete or a deleted variation.
+    set.leaderTasks.push({
+      name: `deletions:woocommerce:${instance}`,
+      intervalMs: cfg.deletionCheckSeconds * 1000,
+      run: async (signal) => {
+        await checkDeletions(ctx.pool, ctx.store, sourceKey('woocommerce', instance), woo.deletions, { signal });
       },
     });
   }

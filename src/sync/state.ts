@@ -38,7 +38,7 @@ export interface EntityState {
   fields: Record<string, FieldValue>;
   /** Fields held under the manual policy: field → conflict id. */
   held: Record<string, string>;
-  /** Open UNMATCHED_SKU / DUPLICATE_SKU conflict ids by source. */
+  /** Open UNMATCHED_SKU / DUPLICATE_SKU / SHARED_STOCK conflict ids (`unmatched`, `duplicate:<source>`, `shared:<source>`). */
   identityConflicts: Record<string, string>;
   /** The last confirmed write ids (a confirmation delivered twice is applied once). */
   confirmed?: string[];

@@ -11,7 +11,7 @@ import { alignWooToShopify, control, shopifyCfg, startShop, startWoo, wooCfg, wr
  * value by value, then: SKU-000011-1 renamed to SKU-000010-1 on Shopify (a duplicate on a, and
  * SKU-000011-1 missing on a), quantities changed for 3 SKUs and prices for 2 on WooCommerce.
  */
-const EXPECTED = { missingOnA: 2, missingOnB: 2, duplicates: 1, quantity: 3, price: 2, title: 0, compared: 11 };
+const EXPECTED = { missingOnA: 2, missingOnB: 2, duplicates: 1, quantity: 3, sharedStock: 0, price: 2, title: 0, compared: 11 };
 
 describe('syncctl diff (CLI) against a Shopify and a WooCommerce simulator', function () {
   this.timeout(120_000);

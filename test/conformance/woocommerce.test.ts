@@ -26,6 +26,8 @@ function wooHarness(): ConformanceHarness {
         concurrency: 2,
         buffer: 0,
         pollIntervalSeconds: 60,
+        deletionCheckSeconds: 600,
+        stockPools: {},
         repairWebhooks: true,
       };
       conn = createWooCommerceConnector('conf', cfg, { deliveryUrl: listener.url });
@@ -60,7 +62,9 @@ function wooHarness(): ConformanceHarness {
       },
       async deleteProduct(sku) {
         const p = await productBySku(sim, sku);
-        await conn.client.request({ method: 'DELETE', path: `/products/${p.id}`, query: { force: true } });
+        // Trash: the deletion WooCommerce announces (product.deleted is hooked to wp_trash_post);
+        // permanent deletes send nothing and are found by the deletion check (its own tests).
+        await conn.client.request({ method: 'DELETE', path: `/products/${p.id}` });
       },
     },
     async takeDeliveries(): Promise<WebhookRequest[]> {

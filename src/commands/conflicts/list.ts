@@ -9,7 +9,7 @@ export default class ConflictsList extends BaseCommand<typeof ConflictsList> {
   static override examples = ['<%= config.bin %> conflicts list --open', '<%= config.bin %> conflicts list --type FIELD_CONFLICT --entity SKU-000123-1 --json'];
   static override flags = {
     open: Flags.boolean({ description: 'Only open conflicts.' }),
-    type: Flags.string({ description: 'Only this type.', options: ['FIELD_CONFLICT', 'UNMATCHED_SKU', 'DUPLICATE_SKU'] }),
+    type: Flags.string({ description: 'Only this type.', options: ['FIELD_CONFLICT', 'UNMATCHED_SKU', 'DUPLICATE_SKU', 'SHARED_STOCK'] }),
     entity: Flags.string({ description: 'Only this SKU.' }),
     limit: Flags.integer({ description: 'At most this many rows.', default: 100, min: 1 }),
   };

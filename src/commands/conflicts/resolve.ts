@@ -18,7 +18,7 @@ export default class ConflictsResolve extends BaseCommand<typeof ConflictsResolv
     use: Flags.string({ description: 'Take the value this source instance had (e.g. shopify:main).', exclusive: ['value'] }),
     value: Flags.string({ description: 'Use this value (JSON, e.g. \'"19.99"\').', exclusive: ['use'] }),
     note: Flags.string({ description: 'Why (kept in conflict_log).' }),
-    type: Flags.string({ description: 'Filter: resolve every open conflict of this type.', options: ['FIELD_CONFLICT', 'UNMATCHED_SKU', 'DUPLICATE_SKU'] }),
+    type: Flags.string({ description: 'Filter: resolve every open conflict of this type.', options: ['FIELD_CONFLICT', 'UNMATCHED_SKU', 'DUPLICATE_SKU', 'SHARED_STOCK'] }),
     entity: Flags.string({ description: 'Filter: resolve every open conflict of this SKU.' }),
   };
 

@@ -19,6 +19,9 @@ export default class SimWooCommerce extends BaseCommand<typeof SimWooCommerce> {
     products: Flags.integer({ description: 'Number of products.', default: 20 }),
     'variations-per-product': Flags.integer({ description: '0 = simple products, M = variable products with M variations.', default: 0, aliases: ['variants-per-product'] }),
     'catalog-seed': Flags.integer({ description: 'Seed of the values shared by overlapping stores.', default: 1 }),
+    'parent-managed-stock-ratio': numberFlag('Share (0..1) of variable products whose stock is managed by the product (variations show manage_stock "parent").'),
+    'repeat-product-updated': Flags.integer({ description: 'Extra product.updated deliveries (0..2) after each one, as WooCommerce sends for one save.', min: 0, max: 2 }),
+    'skip-order-webhooks': numberFlag('Percent of order webhooks skipped (a background job held the order).'),
     throttle: numberFlag('Percent of API requests answered 429 (host throttle).'),
     latency: Flags.integer({ description: 'Latency added to each API request, ms.' }),
     'coalesce-window': Flags.integer({ description: 'Webhook queue delay (ms): saves in this window give one delivery.' }),
@@ -32,10 +35,12 @@ export default class SimWooCommerce extends BaseCommand<typeof SimWooCommerce> {
       port: f.port, host: f.host, siteUrl: f['site-url'], products: f.products, variationsPerProduct: f['variations-per-product'],
       seed: f.seed, catalogSeed: f['catalog-seed'], missingSkuRatio: f['missing-sku-ratio'], extraSkus: f['extra-skus'],
       quantityDrift: f['quantity-drift'], duplicateSkus: f['duplicate-skus'], coalesceWindowMs: f['coalesce-window'],
+      parentManagedStockRatio: f['parent-managed-stock-ratio'],
       ordersPerSecond: f['orders-per-second'], requireOAuthOverHttp: f['require-oauth'], controlToken: f['control-token'],
       faults: {
         dropWebhooksPercent: f['drop-webhooks'] ?? 0, duplicateWebhooksPercent: f['duplicate-webhooks'] ?? 0, delayWebhooksMs: f['delay-webhooks'] ?? 0,
         badSignatureWebhooksPercent: f['bad-signature-webhooks'] ?? 0, throttlePercent: f.throttle ?? 0, throttleStatus: 429, latencyMs: f.latency ?? 0,
+        repeatProductUpdated: f['repeat-product-updated'] ?? 0, skipOrderWebhooksPercent: f['skip-order-webhooks'] ?? 0,
       },
     });
     process.stdout.write(`${JSON.stringify(sim.info)}\n`);

@@ -11,6 +11,7 @@ import { WOO_POLL_RESOURCES, WooPoller } from './poller.js';
 import { WooCommerceSink } from './sink.js';
 import { WooWebhookHealth } from './webhook-health.js';
 import { WooWebhookReceiver } from './webhooks.js';
+import { WooDeletionCheck } from './deletions.js';
 
 export { WooClient, Semaphore, classifyHttpError, parseRetryAfter, type WooClientOptions, type WooRequest, type WooResponse, type WooListPage } from './client.js';
 export { oauthQuery, rfc3986 } from './oauth.js';
@@ -19,6 +20,7 @@ export { WooWebhookReceiver, WOO_WEBHOOK_TOPICS, wooSignature, type WooWebhookTo
 export { WooWebhookHealth, type WooWebhookTopicHealth, type WooWebhookHealthOptions } from './webhook-health.js';
 export { WooBackfill, type WooBackfillBatch, type WooBackfillCursor, type WooBackfillResource, type WooBackfillRunOptions } from './backfill.js';
 export { WooCommerceSink, type WooSinkOptions } from './sink.js';
+export { WooDeletionCheck, type KnownWooItem } from './deletions.js';
 export { SkuMemory, decimalString, gmtToIso, productPayload, variationPayload, orderPayload, COMMITTED_STATUSES, CANCELLED_STATUSES } from './normalise.js';
 
 /** Extra wiring of a WooCommerce connector, beyond its config. */
@@ -69,6 +71,8 @@ export interface WooCommerceConnector {
   sink: WooCommerceSink;
   health: WooWebhookHealth;
   backfill: WooBackfill;
+  /** Finds deletions WooCommerce sends no webhook for. */
+  deletions: WooDeletionCheck;
   client: WooClient;
 }
 
@@ -88,10 +92,11 @@ export function createWooCommerceConnector(instance: string, cfg: WooInstanceCon
     fetch: opts.fetch,
   });
   const skus = new SkuMemory();
-  const poller = new WooPoller(client, instance, skus, { overlapSeconds: opts.overlapSeconds });
-  const source = new WooCommerceSource(instance, new WooWebhookReceiver(instance, cfg.webhookSecret, skus, log), poller);
+  const pools = new Map(Object.entries(cfg.stockPools ?? {}));
+  const poller = new WooPoller(client, instance, skus, { overlapSeconds: opts.overlapSeconds, pools });
+  const source = new WooCommerceSource(instance, new WooWebhookReceiver(instance, cfg.webhookSecret, skus, log, pools), poller);
   const sink = new WooCommerceSink(sourceKey('woocommerce', instance), client, { readBack: opts.readBack, log });
   const health = new WooWebhookHealth(client, { instance, webhookSecret: cfg.webhookSecret, repair: cfg.repairWebhooks, deliveryUrl: opts.deliveryUrl, bus, log });
   const backfill = new WooBackfill(client, poller, cfg.concurrency);
-  return { source, sink, health, backfill, client };
+  return { source, sink, health, backfill, deletions: new WooDeletionCheck(client), client };
 }

@@ -64,9 +64,13 @@ export function productStatus(s: string | undefined): RawProduct['status'] | und
 
 const blankToNull = (s: string | null | undefined): string | null => (s && s.trim() !== '' ? s : null);
 
-/** Stock as WooCommerce honours it: `stock_quantity` only when `manage_stock` is on. */
+/**
+ * Stock as WooCommerce honours it: `stock_quantity` only when the item manages its own stock. A
+ * variation with `manage_stock: "parent"` shows its parent's pool, shared by every such variation:
+ * it is not this SKU's stock, so it is reported as a pool (`stockPool`), never as `available`.
+ */
 function available(p: WooProduct): number | null {
-  return p.manage_stock === true || p.manage_stock === 'parent' ? (typeof p.stock_quantity === 'number' ? p.stock_quantity : null) : null;
+  return p.manage_stock === true ? (typeof p.stock_quantity === 'number' ? p.stock_quantity : null) : null;
 }
 
 /** Whether a product from `/products` or a webhook is a variation (then `parent_id` names its product). */
@@ -83,7 +87,10 @@ export const PRODUCT_STATE_FIELDS: readonly string[] = ['id', 'name', 'type', 's
  * product: the product alone (title, status) with no variants: its SKUs live on its variations,
  * which are separate entities (see {@link variationPayload}).
  */
-export function productPayload(p: WooProduct): RawProduct {
+/** Configured stock pools: WooCommerce product id → the SKU its pool is synced as (`stockPools`). */
+export type StockPoolSkus = ReadonlyMap<string, string>;
+
+export function productPayload(p: WooProduct, pools?: StockPoolSkus): RawProduct {
   const out: RawProduct = {
     kind: 'product',
     productId: String(p.id),
@@ -93,6 +100,12 @@ export function productPayload(p: WooProduct): RawProduct {
     variants: [],
   };
   if (out.status === undefined) delete out.status;
+  if (p.type === 'variable' && p.manage_stock === true) out.pool = { available: typeof p.stock_quantity === 'number' ? p.stock_quantity : null };
+  const poolSku = p.type === 'variable' ? pools?.get(String(p.id)) : undefined;
+  if (poolSku) {
+    // A configured pool: the product's stock is this SKU's (the variant is the product itself).
+    out.variants.push({ id: String(p.id), sku: poolSku, available: available(p) });
+  }
   if (p.type !== 'variable') {
     const v: RawProduct['variants'][number] = { id: String(p.id), sku: blankToNull(p.sku), price: decimalString(p.regular_price), available: available(p) };
     if (v.price === undefined) delete v.price;
@@ -117,6 +130,7 @@ export function variationPayload(v: WooVariation, parentId: number): RawProduct 
     available: available(v),
   };
   if (variant.price === undefined) delete variant.price;
+  if (v.manage_stock === 'parent') variant.stockPool = String(parentId);
   if (options.length) variant.title = options.join(', ');
   const out: RawProduct = { kind: 'product', productId: String(parentId), status: productStatus(v.status), updatedAt: modifiedIso(v), variants: [variant] };
   if (out.status === undefined) delete out.status;
@@ -124,7 +138,7 @@ export function variationPayload(v: WooVariation, parentId: number): RawProduct 
 }
 
 /** An order: committed when its stock was taken, cancelled when it was given back. */
-export function orderPayload(o: WooOrder): RawOrder {
+export function orderPayload(o: WooOrder, pools?: StockPoolSkus): RawOrder {
   const out: RawOrder = {
     kind: 'order',
     orderId: String(o.id),
@@ -135,8 +149,10 @@ export function orderPayload(o: WooOrder): RawOrder {
     createdAt: gmtToIso(o.date_created_gmt) ?? gmtToIso(o.date_created) ?? modifiedIso(o),
     updatedAt: modifiedIso(o),
     lines: o.line_items.map((l) => {
-      const line: RawOrder['lines'][number] = { lineId: String(l.id), sku: blankToNull(l.sku), quantity: l.quantity, price: decimalString(l.price) };
-      const variant = l.variation_id || l.product_id;
+      // A variation of a configured pool sells from the pool: the line counts against the pool's SKU.
+      const poolSku = l.variation_id && l.product_id ? pools?.get(String(l.product_id)) : undefined;
+      const line: RawOrder['lines'][number] = { lineId: String(l.id), sku: poolSku ?? blankToNull(l.sku), quantity: l.quantity, price: decimalString(l.price) };
+      const variant = poolSku ? l.product_id : l.variation_id || l.product_id;
       if (variant) line.variantId = String(variant);
       if (line.price === undefined) delete line.price;
       return line;

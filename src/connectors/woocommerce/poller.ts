@@ -4,7 +4,7 @@ import { events as defaultBus, type SyncEventBus } from '../../core/events.js';
 import { getLogger, type Logger } from '../../core/logger.js';
 import type { NewRawEvent, PollCheckpoint, PollPage, RawProduct } from '../types.js';
 import type { WooClient } from './client.js';
-import { isoSeconds, orderPayload, orderRef, productPayload, type SkuMemory, stateEvent, variationPayload, wooDateParam } from './normalise.js';
+import { isoSeconds, orderPayload, orderRef, productPayload, type SkuMemory, type StockPoolSkus, stateEvent, variationPayload, wooDateParam } from './normalise.js';
 import { wooOrderSchema, wooProductSchema, type WooProduct } from './schemas.js';
 
 /** The resources the WooCommerce poller reads. */
@@ -18,6 +18,8 @@ export interface WooPollerOptions {
   /** Page size (WooCommerce allows at most 100). */
   perPage?: number;
   bus?: SyncEventBus;
+  /** Configured stock pools (product id → SKU). */
+  pools?: StockPoolSkus;
 }
 
 const EPOCH = '1970-01-01T00:00:00Z';
@@ -39,6 +41,7 @@ export class WooPoller {
   private readonly perPage: number;
   private readonly bus: SyncEventBus;
   private readonly log: Logger;
+  private readonly pools: StockPoolSkus | undefined;
 
   constructor(
     private readonly client: WooClient,
@@ -49,6 +52,7 @@ export class WooPoller {
     this.overlapMs = (opts.overlapSeconds ?? 5) * 1000;
     this.perPage = opts.perPage ?? 100;
     this.bus = opts.bus ?? defaultBus;
+    this.pools = opts.pools;
     this.log = getLogger('woocommerce.poller').child({ instance });
   }
 
@@ -95,7 +99,7 @@ export class WooPoller {
     let newest = 0;
     const perProduct = await Promise.all(
       products.map(async (p) => {
-        const own = productPayload(p);
+        const own = productPayload(p, this.pools);
         newest = Math.max(newest, Date.parse(own.updatedAt));
         const out = [{ entityRef: String(p.id), payload: own }];
         if (p.type === 'variable') out.push(...(await this.variationStates(p, signal)));
@@ -109,7 +113,7 @@ export class WooPoller {
   orderEvents(items: unknown[], origin: 'poll' | 'backfill'): { events: NewRawEvent[]; newest: number } {
     let newest = 0;
     const events = this.rows(wooOrderSchema, items, 'order').map((o) => {
-      const payload = orderPayload(o);
+      const payload = orderPayload(o, this.pools);
       newest = Math.max(newest, Date.parse(payload.updatedAt));
       return stateEvent(this.instance, origin, 'order.updated', orderRef(o.id), payload);
     });

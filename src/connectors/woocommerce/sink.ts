@@ -93,8 +93,10 @@ export class WooCommerceSink implements SinkConnector {
     }
     if (unresolved.length) await this.resolveBySku(unresolved, planned, results, signal);
 
-    const relative = planned.filter((p) => p.delta !== undefined);
-    if (relative.length) await this.prepareRelative(relative, results, signal);
+    // Stock of a variation is read before it is written: one that leaves stock to its parent
+    // (manage_stock "parent") shares a pool, and `manage_stock: true` would split it.
+    const stock = planned.filter((p) => (p.w.kind === 'inventory' || p.w.kind === 'adjust') && (p.delta !== undefined || p.parentId || p.w.refs.stockPool));
+    if (stock.length) await this.prepareStock(stock, results, signal);
 
     const sendable = planned.filter((p) => !results.has(p.w.writeId));
     const groups = new Map<string, Planned[]>();
@@ -127,10 +129,12 @@ export class WooCommerceSink implements SinkConnector {
         const sku = wanted.get((p.sku ?? '').trim().toLowerCase());
         if (!sku || p.type === 'variable') continue;
         const parentId = isVariation(p) ? String(p.parent_id) : undefined;
+        // A variation with manage_stock "parent" shows its parent's pool, not stock of its own.
+        const pooled = p.manage_stock === 'parent' && parentId !== undefined;
         const reading: SinkReading = {
           sku,
-          available: p.manage_stock === true || p.manage_stock === 'parent' ? p.stock_quantity ?? null : null,
-          refs: { id: String(p.id), productId: parentId ?? String(p.id), ...(parentId ? { parentId } : {}) },
+          available: p.manage_stock === true ? p.stock_quantity ?? null : null,
+          refs: { id: String(p.id), productId: parentId ?? String(p.id), ...(parentId ? { parentId } : {}), ...(pooled ? { stockPool: parentId } : {}) },
           version: modifiedIso(p),
         };
         const price = decimalString(p.regular_price);
@@ -185,18 +189,30 @@ export class WooCommerceSink implements SinkConnector {
     }
   }
 
-  /** Reads the current stock of relative writes and turns them into absolute ones. */
-  private async prepareRelative(items: Planned[], results: Map<string, SinkResult>, signal?: AbortSignal): Promise<void> {
+  /**
+   * Reads the current stock of relative writes (turning them into absolute ones) and of absolute
+   * writes to variations; a variation whose stock is its parent's pool is refused
+   * (`WOO_SHARED_STOCK`, permanent): writing it would turn `manage_stock` on and split the pool.
+   */
+  private async prepareStock(items: Planned[], results: Map<string, SinkResult>, signal?: AbortSignal): Promise<void> {
     let current: Map<number, WooProduct>;
+    // A listing that fails for one parent (e.g. deleted: its variations answer 404) fails only its items.
+    const failed = new Map<number, unknown>();
     try {
-      current = await this.currentOf(items, signal);
+      current = await this.currentOf(items, signal, failed);
     } catch (err) {
       for (const p of items) results.set(p.w.writeId, fromError(p.w, err));
       return;
     }
     for (const p of items) {
+      if (failed.has(p.id)) {
+        results.set(p.w.writeId, fromError(p.w, failed.get(p.id)));
+        continue;
+      }
       const now = current.get(p.id);
       if (!now) results.set(p.w.writeId, permanent(p.w, 'woocommerce_rest_product_invalid_id', `product ${p.id} not found`));
+      else if (now.manage_stock === 'parent') results.set(p.w.writeId, permanent(p.w, 'WOO_SHARED_STOCK', `variation ${p.id} (SKU ${p.w.sku}) leaves stock to product ${p.parentId}, whose pool its sibling variations share: not written`));
+      else if (p.delta === undefined) continue;
       else if (now.manage_stock !== true || typeof now.stock_quantity !== 'number') results.set(p.w.writeId, permanent(p.w, 'WOO_STOCK_NOT_MANAGED', `product ${p.id} does not manage stock: a relative change has no base`));
       else {
         p.target = now.stock_quantity + p.delta!;
@@ -261,7 +277,7 @@ export class WooCommerceSink implements SinkConnector {
    * The objects as they are now, by id: one `GET /products?sku=…` per 50 known SKUs (it matches
    * variations too), then `include=` for what has no SKU (per parent for variations).
    */
-  private async currentOf(items: Planned[], signal?: AbortSignal): Promise<Map<number, WooProduct>> {
+  private async currentOf(items: Planned[], signal?: AbortSignal, failures?: Map<number, unknown>): Promise<Map<number, WooProduct>> {
     const out = new Map<number, WooProduct>();
     const wantIds = new Set(items.map((p) => p.id));
     const skus = [...new Set(items.map((p) => p.written?.sku || p.w.sku).filter((s): s is string => !!s))];
@@ -277,7 +293,15 @@ export class WooCommerceSink implements SinkConnector {
     await Promise.all(
       [...byPath].map(async ([path, ids]) => {
         for (let i = 0; i < ids.length; i += BATCH_LIMIT) {
-          const rows = await this.client.all<unknown>(path, { include: ids.slice(i, i + BATCH_LIMIT).join(','), per_page: 100 }, signal);
+          const chunk = ids.slice(i, i + BATCH_LIMIT);
+          let rows: unknown[];
+          try {
+            rows = await this.client.all<unknown>(path, { include: chunk.join(','), per_page: 100 }, signal);
+          } catch (err) {
+            if (!failures) throw err;
+            for (const id of chunk) failures.set(id, err);
+            continue;
+          }
           for (const r of rows) {
             const p = wooProductSchema.safeParse(r);
             if (p.success) out.set(p.data.id, p.data);

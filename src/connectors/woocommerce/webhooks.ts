@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../../core/logger.js';
 import type { NewRawEvent, RawProductDeleted, WebhookOutcome, WebhookRequest } from '../types.js';
 import { WebhookRejectedError } from '../webhook-errors.js';
-import { isoSeconds, isVariation, modifiedIso, orderPayload, orderRef, productPayload, rawEvent, type SkuMemory, variationPayload } from './normalise.js';
+import { isoSeconds, isVariation, modifiedIso, orderPayload, orderRef, productPayload, rawEvent, type SkuMemory, type StockPoolSkus, variationPayload } from './normalise.js';
 import { wooOrderSchema, wooProductSchema } from './schemas.js';
 
 /** The topics the connector subscribes to and understands. */
@@ -50,6 +50,7 @@ export class WooWebhookReceiver {
     private readonly secret: string,
     private readonly skus: SkuMemory,
     private readonly log: Logger,
+    private readonly pools?: StockPoolSkus,
   ) {}
 
   /** Verifies the signature on the raw body, then parses and normalises the delivery. */
@@ -94,13 +95,13 @@ export class WooWebhookReceiver {
     if (resource === 'order') {
       const parsed = wooOrderSchema.safeParse(body);
       if (!parsed.success) throw new WebhookRejectedError('malformed', `${topic} body is not an order: ${parsed.error.issues[0]?.message ?? ''}`);
-      const payload = orderPayload(parsed.data);
+      const payload = orderPayload(parsed.data, this.pools);
       return [rawEvent(this.instance, { eventType: topic, entityRef: orderRef(parsed.data.id), origin: 'webhook', dedupeKey: `${deliveryId}:${parsed.data.id}:${payload.updatedAt}`, occurredAt: payload.updatedAt, payload })];
     }
     const parsed = wooProductSchema.safeParse(body);
     if (!parsed.success) throw new WebhookRejectedError('malformed', `${topic} body is not a product: ${parsed.error.issues[0]?.message ?? ''}`);
     const p = parsed.data;
-    const payload = isVariation(p) ? variationPayload(p, p.parent_id ?? 0) : productPayload(p);
+    const payload = isVariation(p) ? variationPayload(p, p.parent_id ?? 0) : productPayload(p, this.pools);
     this.skus.learn(payload);
     const updatedAt = modifiedIso(p);
     this.log.debug({ topic, id: p.id, deliveryId }, 'WooCommerce webhook accepted');

@@ -74,6 +74,7 @@ export const MAPPING: MappingRule[] = [
       'refs.productId': { path: 'payload.productId' },
       'refs.inventoryItemId': { path: 'item.inventoryItemId' },
       'refs.parentId': { path: 'item.parentId' },
+      'refs.stockPool': { path: 'item.stockPool' },
     },
   },
   {
@@ -164,7 +165,7 @@ export const MAPPING: MappingRule[] = [
 export const EMPTY_IS_NOTHING_TO_SYNC: Partial<Record<MappingRule['kind'], string>> = { product: 'payload.variants', product_deleted: 'payload.skus' };
 
 /** Version of the mapping; part of the Flink job name so a change is rolled out by savepoint + restore. */
-export const MAPPING_VERSION = 1;
+export const MAPPING_VERSION = 2;
 
 /** Why a raw event produced no canonical event (for dead letters; never silent). */
 export type RejectReason = 'MALFORMED_JSON' | 'NOT_A_RAW_EVENT' | 'UNKNOWN_KIND' | 'NO_SKU';

@@ -32,6 +32,8 @@ export interface CatalogRow {
   price: string | null;
   /** Product title (WooCommerce variations: the parent's name). */
   title: string | null;
+  /** A stock pool this SKU shares with others (WooCommerce `manage_stock: "parent"`): its quantity is the pool's, not the SKU's. */
+  pool?: { productId: string; quantity: number | null } | null;
   /** What `--fix` needs to describe this state as a raw event. */
   meta: RowMeta;
 }
@@ -100,12 +102,16 @@ async function* readWoo(side: DiffSide, config: SyncConfig, rule: SkuNormalisati
 /** Rows of a WooCommerce page's product states: simple products and variations (a variation takes its parent's name, listed just before it). */
 export function wooRows(states: RawProduct[], rule: SkuNormalisation): CatalogRow[] {
   const titles = new Map<string, string>();
+  const pools = new Map<string, number | null>();
   const out: CatalogRow[] = [];
   for (const p of states) {
     if (p.title !== undefined) titles.set(p.productId, p.title);
+    if (p.pool) pools.set(p.productId, p.pool.available);
     for (const v of p.variants) {
+      // A variation sharing its product's pool: the pool is shown as such, never as this SKU's stock.
+      const pool = v.stockPool ? { productId: v.stockPool, quantity: pools.get(v.stockPool) ?? null } : null;
       out.push({
-        sku: normaliseSku(v.sku, rule), rawSku: v.sku, quantity: v.available ?? null, price: v.price ?? null, title: p.title ?? titles.get(v.parentId ?? p.productId) ?? null,
+        sku: normaliseSku(v.sku, rule), rawSku: v.sku, quantity: pool ? null : v.available ?? null, price: v.price ?? null, title: p.title ?? titles.get(v.parentId ?? p.productId) ?? null, pool,
         meta: { refs: { id: v.id, productId: p.productId, ...(v.parentId ? { parentId: v.parentId } : {}) }, productId: p.productId, productVersion: p.updatedAt, status: p.status, variantTitle: v.title },
       });
     }

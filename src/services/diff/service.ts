@@ -18,13 +18,15 @@ import { pairName, type DiffSide } from './sides.js';
 import { DIFF_FIELDS, DiffStaging, type ClassifiedRow, type DiffField, type QuantityRule, type StagedCounts } from './staging.js';
 
 /** Kinds of difference, in the order they are listed for one SKU. */
-export const DIFFERENCE_KINDS = ['missing_on_a', 'missing_on_b', 'duplicate', 'quantity', 'price', 'title'] as const;
+export const DIFFERENCE_KINDS = ['missing_on_a', 'missing_on_b', 'duplicate', 'quantity', 'shared_stock', 'price', 'title'] as const;
 export type DifferenceKind = (typeof DIFFERENCE_KINDS)[number];
 
 /**
  * One difference of one SKU. `a`/`b` by kind: quantity, price, title: each side's value;
  * missing_on_a / missing_on_b: null on the missing side, the product title (else the SKU) on the
- * other; duplicate: how many rows carry the SKU on each side.
+ * other; duplicate: how many rows carry the SKU on each side; shared_stock: the pool on the side
+ * where the SKU's stock is one pool shared with other SKUs (`pool of product 20: 6`), the
+ * SKU's own quantity on the other (a pool cannot be compared with one SKU's stock, nor written).
  */
 export interface Difference {
   sku: string;
@@ -95,13 +97,14 @@ export class DiffRun {
   /** No SKU differs. */
   get inSync(): boolean {
     const s = this.summary;
-    return s.missingOnA + s.missingOnB + s.duplicates + s.quantity + s.price + s.title === 0;
+    return s.missingOnA + s.missingOnB + s.duplicates + s.quantity + s.sharedStock + s.price + s.title === 0;
   }
 
   /** SKU counts by kind, as the drift metric labels them. */
   get kinds(): Record<string, number> {
     const s = this.summary;
     const k: Record<string, number> = { missing_a: s.missingOnA, missing_b: s.missingOnB, duplicate: s.duplicates, quantity: s.quantity, price: s.price };
+    if (s.sharedStock) k.shared_stock = s.sharedStock;
     if (this.fields.includes('title')) k.title = s.title;
     return k;
   }
@@ -136,8 +139,17 @@ function* explode(r: ClassifiedRow): Generator<Difference> {
   if (r.missing_b) yield { sku: r.sku, kind: 'missing_on_b', a: r.ta ?? r.sku, b: null };
   if (r.duplicate) yield { sku: r.sku, kind: 'duplicate', a: r.na, b: r.nb };
   if (r.quantity) yield { sku: r.sku, kind: 'quantity', a: r.qa, b: r.qb };
+  if (r.shared_stock) yield { sku: r.sku, kind: 'shared_stock', a: poolText(r.la) ?? r.qa, b: poolText(r.lb) ?? r.qb };
   if (r.price) yield { sku: r.sku, kind: 'price', a: r.pa, b: r.pb };
   if (r.title) yield { sku: r.sku, kind: 'title', a: r.ta, b: r.tb };
+}
+
+/** `20:6` → `pool of product 20: 6` (null when the side has no pool). */
+function poolText(v: string | null): string | null {
+  if (v === null) return null;
+  const i = v.lastIndexOf(':');
+  const q = v.slice(i + 1);
+  return `pool of product ${v.slice(0, i)}: ${q === '' ? '?' : q}`;
 }
 
 /** Reads both sides into a staging table and classifies them. The caller must `close()` the run. */

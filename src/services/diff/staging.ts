@@ -41,6 +41,10 @@ export interface ClassifiedRow {
   missing_b: boolean;
   duplicate: boolean;
   quantity: boolean;
+  /** The SKU's stock is a pool shared with other SKUs on a side (`la`/`lb`: `<product id>:<pool quantity>`). */
+  shared_stock: boolean;
+  la: string | null;
+  lb: string | null;
   price: boolean;
   title: boolean;
   /** The side's meta (with `--fix` only, when the SKU is once on each side). */
@@ -56,6 +60,8 @@ export interface StagedCounts {
   missingOnB: number;
   duplicates: number;
   quantity: number;
+  /** SKUs whose stock is a shared pool on a side (compared as a pool, not as the SKU's quantity). */
+  sharedStock: number;
   price: number;
   title: number;
   compared: number;
@@ -93,7 +99,7 @@ export class DiffStaging {
     }
     const table = `${TABLE_PREFIX}${now}_${randomBytes(4).toString('hex')}`;
     // meta is only carried for --fix, never queried: json (kept as text) loads faster than jsonb.
-    await pool.query(`create unlogged table "${table}" (side smallint not null, sku text, raw_sku text, quantity bigint, price text, title text, meta json)`);
+    await pool.query(`create unlogged table "${table}" (side smallint not null, sku text, raw_sku text, quantity bigint, price text, title text, meta json, pool text)`);
     return new DiffStaging(pool, table);
   }
 
@@ -102,9 +108,10 @@ export class DiffStaging {
     if (rows.length === 0) return;
     let data = '';
     for (const r of rows) {
-      data += `${side}\t${copyValue(r.sku)}\t${copyValue(r.rawSku)}\t${copyValue(r.quantity)}\t${copyValue(r.price)}\t${copyValue(r.title)}\t${opts.meta ? copyValue(JSON.stringify(r.meta)) : '\\N'}\n`;
+      const pool = r.pool ? `${r.pool.productId}:${r.pool.quantity ?? ''}` : null;
+      data += `${side}\t${copyValue(r.sku)}\t${copyValue(r.rawSku)}\t${copyValue(r.quantity)}\t${copyValue(r.price)}\t${copyValue(r.title)}\t${opts.meta ? copyValue(JSON.stringify(r.meta)) : '\\N'}\t${copyValue(pool)}\n`;
     }
-    await copyFromStdin(this.pool, `"${this.table}" (side, sku, raw_sku, quantity, price, title, meta)`, data);
+    await copyFromStdin(this.pool, `"${this.table}" (side, sku, raw_sku, quantity, price, title, meta, pool)`, data);
   }
 
   /** A writer that loads one side's rows in batches of `batchRows`, overlapping each copy with the reading. */
@@ -129,11 +136,13 @@ export class DiffStaging {
         select sku, ${both((n) => `(count(*) filter (where side = ${n}))::int`, 'na', 'nb')},
                ${both((n) => `(min(quantity) filter (where side = ${n}))::int`, 'qa', 'qb')},
                ${both((n) => `min(price) filter (where side = ${n})`, 'pa', 'pb')},
-               ${both((n) => `min(title) filter (where side = ${n})`, 'ta', 'tb')}${meta}
+               ${both((n) => `min(title) filter (where side = ${n})`, 'ta', 'tb')},
+               ${both((n) => `min(pool) filter (where side = ${n})`, 'la', 'lb')}${meta}
           from "${this.table}" where sku is not null group by sku
       )
       select j.*, na = 0 as missing_a, nb = 0 as missing_b, (na > 1 or nb > 1) as duplicate,
              ${has('quantity') ? `(${once} and qa is not null and qb is not null and not ${consistent})` : 'false'} as quantity,
+             ${has('quantity') ? '(la is not null or lb is not null)' : 'false'} as shared_stock,
              ${has('price') ? `(${once} and pa is not null and pb is not null and case when pa ~ ${DECIMAL} and pb ~ ${DECIMAL} then pa::numeric <> pb::numeric else pa <> pb end)` : 'false'} as price,
              ${has('title') ? `(${once} and ta is not null and tb is not null and btrim(ta) <> btrim(tb))` : 'false'} as title
         from j`;
@@ -146,6 +155,7 @@ export class DiffStaging {
       return client.query<Record<string, number>>(
         `select count(*) filter (where missing_a)::int as missing_a, count(*) filter (where missing_b)::int as missing_b,
                 count(*) filter (where duplicate)::int as duplicate, count(*) filter (where quantity)::int as quantity,
+                count(*) filter (where shared_stock)::int as shared_stock,
                 count(*) filter (where price)::int as price, count(*) filter (where title)::int as title,
                 count(*) filter (where na > 0 and nb > 0)::int as compared
            from (${this.classified(fields, rule, false)}) c`,
@@ -157,7 +167,7 @@ export class DiffStaging {
     const side = (n: 1 | 2) => s.rows.find((x) => x.side === n);
     const c = r.rows[0]!;
     return {
-      missingOnA: c.missing_a!, missingOnB: c.missing_b!, duplicates: c.duplicate!, quantity: c.quantity!, price: c.price!, title: c.title!, compared: c.compared!,
+      missingOnA: c.missing_a!, missingOnB: c.missing_b!, duplicates: c.duplicate!, quantity: c.quantity!, sharedStock: c.shared_stock!, price: c.price!, title: c.title!, compared: c.compared!,
       rows: { a: side(1)?.rows ?? 0, b: side(2)?.rows ?? 0 },
       blankSkus: { a: side(1)?.blank ?? 0, b: side(2)?.blank ?? 0 },
     };
@@ -167,8 +177,8 @@ export class DiffStaging {
    * Streams the SKUs that differ in SKU order through a server-side cursor (`fetchSize` at a
    * time). `only` restricts to kinds (e.g. the fixable ones); `withMeta` adds each side's meta.
    */
-  async *differing(fields: readonly DiffField[], rule: QuantityRule, opts: { withMeta?: boolean; only?: Array<'missing_a' | 'missing_b' | 'duplicate' | DiffField>; fetchSize?: number } = {}): AsyncGenerator<ClassifiedRow[]> {
-    const kinds = opts.only ?? ['missing_a', 'missing_b', 'duplicate', ...fields];
+  async *differing(fields: readonly DiffField[], rule: QuantityRule, opts: { withMeta?: boolean; only?: Array<'missing_a' | 'missing_b' | 'duplicate' | 'shared_stock' | DiffField>; fetchSize?: number } = {}): AsyncGenerator<ClassifiedRow[]> {
+    const kinds = opts.only ?? ['missing_a', 'missing_b', 'duplicate', ...fields, ...(fields.includes('quantity') ? ['shared_stock' as const] : [])];
     const client = await this.pool.connect();
     let open = false;
     try {

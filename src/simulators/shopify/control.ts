@@ -171,7 +171,12 @@ export function registerControlApi(app: FastifyInstance, sim: ShopifySimState, b
 
   app.get('/_sim/faults', async () => sim.faults);
   app.put('/_sim/faults', async (req, reply) => {
-    const b = parse(faultsSchema, req.body, reply);
+    // A partial body changes only what it names: it is laid over the current faults (per group)
+    // and the whole is validated; defaults never reset the fields left out.
+    const raw = parse(z.record(z.string(), z.unknown()), req.body, reply);
+    if (!raw) return reply;
+    const group = (k: 'webhooks' | 'api') => (raw[k] && typeof raw[k] === 'object' && !Array.isArray(raw[k]) ? { ...sim.faults[k], ...(raw[k] as object) } : raw[k] ?? sim.faults[k]);
+    const b = parse(faultsSchema, { ...raw, webhooks: group('webhooks'), api: group('api') }, reply);
     if (!b) return reply;
     sim.faults = b;
     return sim.faults;

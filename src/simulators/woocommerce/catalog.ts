@@ -28,6 +28,8 @@ export const baseQuantity = (catalogSeed: number, sku: string): number => Math.f
  */
 export function generateCatalog(store: WooStore, o: WooCatalogOptions, seed: number): void {
   const r = randomStream(seed, 'catalog');
+  // A stream of its own: the pool choice moves nothing else of the catalog.
+  const pools = randomStream(seed, 'catalog-pools');
   const base = Math.floor(Date.parse(o.catalogDate) / 1000) * 1000;
   const variable = o.variationsPerProduct > 0;
   const generatedSkus: string[] = [];
@@ -69,6 +71,12 @@ export function generateCatalog(store: WooStore, o: WooCatalogOptions, seed: num
     prod.manageStock = false;
     prod.stockQuantity = null;
     prod.attributes = [{ name: 'Size', options }];
+    const pooled = pools.next() < o.parentManagedStockRatio;
+    if (pooled) {
+      prod.manageStock = true;
+      prod.stockQuantity = baseQuantity(o.catalogSeed, catalogSku(p, present[0]!));
+      prod.stockStatus = derivedStockStatus(prod);
+    }
     store.insertRaw(prod);
     for (const v of present) {
       const vr = blank(store.allocateId(), t);
@@ -81,6 +89,12 @@ export function generateCatalog(store: WooStore, o: WooCatalogOptions, seed: num
       vr.attributes = [{ name: 'Size', options: [options[v - 1]!] }];
       vr.menuOrder = v;
       stockFor(vr, vr.sku);
+      if (pooled) {
+        // manage_stock "parent": no stock of its own; the status follows the product's.
+        vr.manageStock = false;
+        vr.stockQuantity = null;
+        vr.stockStatus = prod.stockStatus;
+      }
       store.insertRaw(vr);
       generatedSkus.push(vr.sku);
     }

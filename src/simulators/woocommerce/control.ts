@@ -61,7 +61,9 @@ export function registerControlRoutes(app: FastifyInstance, ctx: SimContext, hoo
     return productJson(store, rec, site);
   });
   on('POST', '/stock', (_req, b) => {
-    const rec = find(b);
+    const found = find(b);
+    // A variation left to its parent moves the parent's pool; unmanaged stock becomes managed.
+    const rec = store.stockHolder(found) ?? found;
     if (!rec.manageStock) rec.manageStock = true;
     const current = rec.stockQuantity ?? 0;
     const qty = typeof b.quantity === 'number' ? b.quantity : current + (typeof b.delta === 'number' ? b.delta : 0);
@@ -98,7 +100,9 @@ export function registerControlRoutes(app: FastifyInstance, ctx: SimContext, hoo
   }));
   on('GET', '/faults', () => ctx.faults);
   on('PUT', '/faults', (_req, b) => {
-    const parsed = wooFaultsSchema.partial().safeParse(b);
+    // Only the fields named change (zod 4's .partial() would still fill in every other field's
+    // default): the body is laid over the current faults and the whole is validated.
+    const parsed = wooFaultsSchema.strict().safeParse({ ...ctx.faults, ...b });
     if (!parsed.success) throw new WooApiError('sim_bad_request', parsed.error.message, 400);
     return hooks.setFaults(parsed.data);
   });

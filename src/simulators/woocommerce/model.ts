@@ -86,6 +86,8 @@ export interface WebhookRecord {
   deliveryUrl: string;
   secret: string;
   failureCount: number;
+  /** `pending_delivery`: set on creation, cleared only by a ping answered with exactly HTTP 200; while set, every save pings. */
+  pendingDelivery: boolean;
   createdMs: number;
   modifiedMs: number;
 }

@@ -17,6 +17,14 @@ export const wooFaultsSchema = z.object({
   throttleStatus: z.union([z.literal(429), z.literal(503)]).default(429),
   /** Latency added to every API request, in ms. */
   latencyMs: z.number().int().min(0).default(0),
+  /**
+   * Extra `product.updated` deliveries (0..2) after each one, as WooCommerce sends for one save
+   * (the REST save, then the deferred product sync and stock save, each queueing its own delivery
+   * once the earlier one ran): the same resource, built again when each runs.
+   */
+  repeatProductUpdated: z.number().int().min(0).max(2).default(0),
+  /** Order deliveries skipped (recorded as `skipped`): a background job held the order when its hook fired. */
+  skipOrderWebhooksPercent: z.number().min(0).max(100).default(0),
 });
 /** Fault settings (all fields resolved). */
 export type WooFaults = z.infer<typeof wooFaultsSchema>;
@@ -39,6 +47,11 @@ export const wooCatalogSchema = z.object({
   duplicateSkus: z.number().int().min(0).default(0),
   /** Share (0..1) of SKUs with manage_stock=false (stock_quantity null). */
   unmanagedStockRatio: z.number().min(0).max(1).default(0),
+  /**
+   * Share (0..1) of variable products whose stock is managed by the product: one pool (the base
+   * quantity of its first SKU) for all its variations, which show `manage_stock: "parent"`.
+   */
+  parentManagedStockRatio: z.number().min(0).max(1).default(0),
   /** date_created/date_modified (GMT) of the generated catalog. */
   catalogDate: z.string().datetime().default('2025-01-01T00:00:00Z'),
 });

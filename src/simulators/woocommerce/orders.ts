@@ -51,6 +51,9 @@ export function createOrder(store: WooStore, body: Record<string, unknown>): Ord
   if (body.set_paid === true) order.paidMs = t;
   setStatus(store, order, target);
   store.emit('order', 'created', order.id);
+  // The REST controller saves the new order again (totals, status, payment): woocommerce_update_order
+  // fires too, so an order.updated webhook is delivered for a creation.
+  store.emit('order', 'updated', order.id);
   return order;
 }
 
@@ -82,8 +85,10 @@ export function setStatus(store: WooStore, order: OrderRecord, to: OrderStatus):
 function reduceStock(store: WooStore, order: OrderRecord): void {
   if (order.stockReduced) return;
   for (const line of order.lines) {
-    const item = store.get(line.variationId || line.productId);
-    if (!item || !item.manageStock || line.reducedStock !== null) continue;
+    const rec = store.get(line.variationId || line.productId);
+    // wc_update_product_stock moves the stock of get_stock_managed_by_id(): the parent's pool for "parent".
+    const item = rec && store.stockHolder(rec);
+    if (!item || line.reducedStock !== null) continue;
     line.reducedStock = line.quantity;
     store.setStock(item, (item.stockQuantity ?? 0) - line.quantity);
   }
@@ -95,8 +100,9 @@ function restoreStock(store: WooStore, order: OrderRecord): void {
   if (!order.stockReduced) return;
   for (const line of order.lines) {
     if (line.reducedStock === null) continue;
-    const item = store.get(line.variationId || line.productId);
-    if (item && item.manageStock) store.setStock(item, (item.stockQuantity ?? 0) + line.reducedStock);
+    const rec = store.get(line.variationId || line.productId);
+    const item = rec && store.stockHolder(rec);
+    if (item) store.setStock(item, (item.stockQuantity ?? 0) + line.reducedStock);
     line.reducedStock = null;
   }
   order.stockReduced = false;

@@ -17,6 +17,8 @@ export interface ProductPatch {
   menuOrder?: number;
   /** Product: `[{name, options}]`; variation: `[{name, option}]` folded to one option. */
   attributes?: Array<{ name: string; options: string[] }>;
+  /** `date_created` (site time) or `date_created_gmt`, as GMT epoch ms (whole seconds). */
+  createdMs?: number;
 }
 
 const PRODUCT_TYPES = ['simple', 'grouped', 'external', 'variable'] as const;
@@ -29,7 +31,7 @@ const BACKORDERS = ['no', 'notify', 'yes'] as const;
  * `strict` is true for single-item routes (WP validates args there) and false for batch items,
  * which WooCommerce dispatches internally without schema validation (values are coerced).
  */
-export function parseProductInput(body: Record<string, unknown>, opts: { strict: boolean; variation: boolean }): ProductPatch {
+export function parseProductInput(body: Record<string, unknown>, opts: { strict: boolean; variation: boolean; tzOffset?: number }): ProductPatch {
   const { strict } = opts;
   const patch: ProductPatch = {};
   const str = (param: string): string | undefined => {
@@ -79,6 +81,18 @@ export function parseProductInput(body: Record<string, unknown>, opts: { strict:
   patch.backorders = oneOf('backorders', BACKORDERS);
   patch.menuOrder = int('menu_order');
   if (body.attributes !== undefined) patch.attributes = parseAttributes(body.attributes, opts.variation);
+  if (!opts.variation) {
+    // set_date_created: `date_created` without a zone is site time; `date_created_gmt` is GMT.
+    const local = str('date_created');
+    const gmt = str('date_created_gmt');
+    const ms = (v: string, offsetMin: number): number => {
+      const t = Date.parse(/(Z|[+-]\d{2}:?\d{2})$/i.test(v) ? v : `${v.replace(' ', 'T')}Z`);
+      if (!Number.isFinite(t)) throw invalidParam(gmt !== undefined ? 'date_created_gmt' : 'date_created', 'Invalid date.', 'rest_invalid_date');
+      return Math.floor((/(Z|[+-]\d{2}:?\d{2})$/i.test(v) ? t : t - offsetMin * 60_000) / 1000) * 1000;
+    };
+    if (local) patch.createdMs = ms(local, opts.tzOffset ?? 0);
+    if (gmt) patch.createdMs = ms(gmt, 0);
+  }
   for (const k of Object.keys(patch) as Array<keyof ProductPatch>) if (patch[k] === undefined) delete patch[k];
   return patch;
 }

@@ -1,5 +1,5 @@
 import { invalidParam, type ProductRecord } from './model.js';
-import { sortBy, withinDates, type ListParams } from './query.js';
+import { refuseUnmodelled, sortBy, withinDates, type ListParams } from './query.js';
 import type { WooStore } from './store.js';
 
 /** `orderby` values of /products. */
@@ -10,6 +10,34 @@ export const VARIATION_ORDERBY = ['date', 'modified', 'id', 'include', 'title', 
 const STATUS_FILTER = ['any', 'future', 'trash', 'draft', 'pending', 'private', 'publish'];
 const TYPE_FILTER = ['simple', 'grouped', 'external', 'variable'];
 const STOCK_FILTER = ['instock', 'outofstock', 'onbackorder'];
+
+/** Collection parameters of /products and /products/{id}/variations the simulator does not model (400 when given). */
+export const UNMODELLED_PRODUCT_PARAMS = [
+  'parent', 'parent_exclude', 'include_status', 'exclude_status', 'include_types', 'exclude_types', 'featured', 'category', 'tag',
+  'shipping_class', 'attribute', 'attribute_term', 'tax_class', 'virtual', 'downloadable', 'global_unique_id', 'brand', 'in_stock',
+  'search_fields', 'search_sku', 'search_name_or_sku', 'pos_products',
+] as const;
+
+/** WC_Product::is_on_sale without scheduled sales: a sale price below the regular price. */
+export function isOnSale(r: Pick<ProductRecord, 'salePrice' | 'regularPrice'>): boolean {
+  return r.salePrice !== '' && (r.regularPrice === '' || Number(r.salePrice) < Number(r.regularPrice));
+}
+
+/** The `_price` values of a product (a variable product has one per live variation). */
+function pricesOf(store: WooStore, r: ProductRecord): number[] {
+  const own = (x: ProductRecord) => (x.salePrice !== '' && isOnSale(x) ? x.salePrice : x.regularPrice);
+  if (r.type !== 'variable') return own(r) === '' ? [] : [Number(own(r))];
+  return r.children.map((id) => store.get(id)).filter((c): c is ProductRecord => !!c && c.status !== 'trash').map(own).filter((x) => x !== '').map(Number);
+}
+
+/** On sale as wc_get_product_ids_on_sale() lists it: the product, or (variable) any of its variations. */
+export function productOnSale(store: WooStore, r: ProductRecord): boolean {
+  if (r.type !== 'variable') return isOnSale(r);
+  return r.children.some((id) => {
+    const c = store.get(id);
+    return !!c && c.status !== 'trash' && isOnSale(c);
+  });
+}
 
 /**
  * Filters and sorts products or variations as WooCommerce's query does. `sku=A,B` matches
@@ -23,6 +51,7 @@ const STOCK_FILTER = ['instock', 'outofstock', 'onbackorder'];
  */
 export function queryProducts(store: WooStore, p: ListParams, scope: { parentId?: number }, tzOffset: number): readonly ProductRecord[] {
   const q = p.raw;
+  refuseUnmodelled(q, UNMODELLED_PRODUCT_PARAMS);
   const enumOf = (name: string, values: string[]) => {
     const v = q.get(name);
     if (v !== undefined && !values.includes(v)) throw invalidParam(name, `${name} is not one of ${values.join(', ')}.`, 'rest_not_in_enum');
@@ -32,7 +61,14 @@ export function queryProducts(store: WooStore, p: ListParams, scope: { parentId?
     status: enumOf('status', STATUS_FILTER) ?? 'any',
     type: scope.parentId === undefined ? enumOf('type', TYPE_FILTER) : undefined,
     stockStatus: enumOf('stock_status', STOCK_FILTER),
+    slug: q.get('slug') || undefined,
+    onSale: boolParam(q, 'on_sale'),
+    // wc_get_min_max_price_meta_query: `! empty()` on each (so "0" is no bound), floatval, BETWEEN (inclusive).
+    minPrice: q.get('min_price') ? floatval(q.get('min_price')!) : undefined,
+    maxPrice: q.get('max_price') ? floatval(q.get('max_price')!) : undefined,
   };
+  if (filters.minPrice === 0) filters.minPrice = undefined;
+  if (filters.maxPrice === 0) filters.maxPrice = undefined;
   const skuParam = q.get('sku');
   if (skuParam || scope.parentId !== undefined) return filterAndSort(store, candidates(store, skuParam, scope.parentId), p, filters, tzOffset);
 
@@ -59,6 +95,25 @@ interface Filters {
   status: string;
   type: string | undefined;
   stockStatus: string | undefined;
+  slug: string | undefined;
+  onSale: boolean | undefined;
+  minPrice: number | undefined;
+  maxPrice: number | undefined;
+}
+
+/** A boolean query parameter as WordPress reads it; anything else is rest_invalid_param. */
+function boolParam(q: Map<string, string>, name: string): boolean | undefined {
+  const v = q.get(name);
+  if (v === undefined) return undefined;
+  if (['true', '1'].includes(v)) return true;
+  if (['false', '0', ''].includes(v)) return false;
+  throw invalidParam(name, `${name} is not of type boolean.`);
+}
+
+/** PHP floatval of a numeric prefix ("12.5abc" → 12.5, "abc" → 0). */
+function floatval(v: string): number {
+  const m = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/.exec(v);
+  return m ? Number(m[0]) : 0;
 }
 
 /** Query shapes whose whole-catalog listing is kept (a pager, a poller, a few others). */
@@ -109,14 +164,22 @@ function candidates(store: WooStore, skuParam: string | undefined, parentId: num
 }
 
 function filterAndSort(store: WooStore, candidates: ProductRecord[], p: ListParams, f: Filters, tzOffset: number): ProductRecord[] {
-  const { status, type, stockStatus } = f;
+  const { status, type, stockStatus, slug, onSale, minPrice, maxPrice } = f;
   const search = p.search?.toLowerCase();
   const include = p.include ? new Set(p.include) : undefined;
+  const exclude = p.exclude ? new Set(p.exclude) : undefined;
+  const priced = minPrice !== undefined || maxPrice !== undefined;
+  const lo = minPrice ?? 0;
+  const hi = maxPrice ?? 9_999_999_999;
   let items = candidates.filter((r) => {
     if (status === 'any' ? r.status === 'trash' : r.status !== status) return false;
     if (type && r.type !== type) return false;
-    if (stockStatus && (r.type === 'variable' ? store.parentStockStatus(r) : r.stockStatus) !== stockStatus) return false;
+    if (stockStatus && (r.type === 'variable' && !r.manageStock ? store.parentStockStatus(r) : r.stockStatus) !== stockStatus) return false;
     if (include && !include.has(r.id)) return false;
+    if (exclude?.has(r.id)) return false;
+    if (slug !== undefined && r.slug !== slug) return false;
+    if (onSale !== undefined && productOnSale(store, r) !== onSale) return false;
+    if (priced && !pricesOf(store, r).some((x) => x >= lo && x <= hi)) return false;
     if (search && !`${r.name}\n${r.description}\n${r.shortDescription}`.toLowerCase().includes(search)) return false;
     return true;
   });

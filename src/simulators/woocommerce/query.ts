@@ -9,6 +9,8 @@ export interface ListParams {
   orderby: string;
   search?: string;
   include?: number[];
+  /** `exclude`: ids left out (post__not_in). */
+  exclude?: number[];
   /** Bounds on the modified/created column, as wall-clock ms in the column's zone (exclusive). */
   modifiedAfter?: number;
   modifiedBefore?: number;
@@ -72,6 +74,7 @@ export function parseListParams(raw: Map<string, string>, orderbyEnum: readonly 
     orderby: oneOf('orderby', orderbyEnum, 'date'),
     search: raw.get('search') || undefined,
     include: raw.get('include') ? raw.get('include')!.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0) : undefined,
+    exclude: raw.get('exclude') ? raw.get('exclude')!.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0) : undefined,
     modifiedAfter: date('modified_after'),
     modifiedBefore: date('modified_before'),
     after: date('after'),
@@ -87,6 +90,21 @@ export function parseListParams(raw: Map<string, string>, orderbyEnum: readonly 
     });
   }
   return params;
+}
+
+/**
+ * Refuses collection parameters WooCommerce defines and the simulator does not model: a
+ * `400 rest_invalid_param` naming them (WooCommerce would apply them; silently ignoring them
+ * would let a connector that relies on one pass against a fiction).
+ */
+export function refuseUnmodelled(raw: Map<string, string>, names: readonly string[]): void {
+  const found = names.filter((n) => raw.has(n));
+  if (found.length === 0) return;
+  const message = (n: string) => `${n} is a WooCommerce parameter the simulator does not model.`;
+  throw new WooApiError('rest_invalid_param', `Invalid parameter(s): ${found.join(', ')}`, 400, {
+    params: Object.fromEntries(found.map((n) => [n, message(n)])),
+    details: Object.fromEntries(found.map((n) => [n, { code: 'syncctl_sim_unmodelled_param', message: message(n), data: null }])),
+  });
 }
 
 /**

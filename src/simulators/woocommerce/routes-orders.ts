@@ -1,10 +1,12 @@
 import { isForce, routeId, runBatch, type ApiRequest, type RegisterRoute, type SimContext } from './api.js';
 import { ORDER_STATUSES, WooApiError, invalidParam, toSecond, type OrderRecord } from './model.js';
 import { createOrder, updateOrder } from './orders.js';
-import { paginate, parseListParams, sortBy, withinDates } from './query.js';
+import { paginate, parseListParams, refuseUnmodelled, sortBy, withinDates } from './query.js';
 import { orderJson } from './serialize.js';
 
 const ORDER_ORDERBY = ['date', 'modified', 'id', 'include', 'title', 'slug'] as const;
+/** Collection parameters of /orders the simulator does not model (400 when given). */
+const UNMODELLED_ORDER_PARAMS = ['parent', 'parent_exclude', 'customer', 'product', 'dp', 'created_via', 'include_meta', 'exclude_meta', 'search'] as const;
 const invalidId = (status: number) => new WooApiError('woocommerce_rest_shop_order_invalid_id', 'Invalid ID.', status);
 
 /** `/orders`, `/orders/{id}` and `/orders/batch`. */
@@ -31,17 +33,19 @@ export function registerOrderRoutes(route: RegisterRoute, ctx: SimContext): void
     if (!o) throw invalidId(404);
     if (!force && o.status === 'trash') throw new WooApiError('woocommerce_rest_already_trashed', 'The order has already been deleted.', 410);
     const before = json(o);
+    // order.deleted is hooked to wp_trash_post / woocommerce_trash_order: a permanent delete announces nothing.
     if (force) store.orders.delete(id);
     else {
       o.status = 'trash';
       o.modifiedMs = toSecond(store.now());
+      store.emit('order', 'deleted', id);
     }
-    store.emit('order', 'deleted', id);
     log(req, 'order.delete', o, { force });
     return force ? before : json(o);
   };
 
   route(['GET'], '/orders', 'list', (req) => {
+    refuseUnmodelled(req.query, UNMODELLED_ORDER_PARAMS);
     const p = parseListParams(req.query, ORDER_ORDERBY, site.tzOffset);
     const statuses = (req.query.get('status') ?? 'any').split(',');
     for (const s of statuses) {
@@ -50,9 +54,10 @@ export function registerOrderRoutes(route: RegisterRoute, ctx: SimContext): void
       }
     }
     const include = p.include ? new Set(p.include) : undefined;
+    const exclude = new Set(p.exclude ?? []);
     let items = [...store.orders.values()].filter((o) => {
       if (statuses.includes('any') ? o.status === 'trash' : !statuses.includes(o.status)) return false;
-      return !include || include.has(o.id);
+      return (!include || include.has(o.id)) && !exclude.has(o.id);
     });
     items = withinDates(items, p, (o) => o.modifiedMs, (o) => o.createdMs, site.tzOffset);
     const key = p.orderby === 'modified' ? (o: OrderRecord) => o.modifiedMs : p.orderby === 'id' ? (o: OrderRecord) => o.id : (o: OrderRecord) => o.createdMs;

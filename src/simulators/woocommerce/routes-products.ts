@@ -15,14 +15,14 @@ export function registerProductRoutes(route: RegisterRoute, ctx: SimContext): vo
     store.logWrite({ action, method: req.method, route: req.path, id: rec.id, sku: rec.sku || undefined, fields });
 
   const create = (req: ApiRequest, body: Record<string, unknown>, strict: boolean) => {
-    const rec = store.createProduct(parseProductInput(body, { strict, variation: false }));
+    const rec = store.createProduct(parseProductInput(body, { strict, variation: false, tzOffset: site.tzOffset }));
     log(req, 'product.create', rec, body);
     return rec;
   };
   const update = (req: ApiRequest, id: number, body: Record<string, unknown>, strict: boolean) => {
     const rec = store.get(id);
     if (!rec || id === 0) throw invalidId(400);
-    const patch = parseProductInput(body, { strict, variation: rec.parentId !== 0 });
+    const patch = parseProductInput(body, { strict, variation: rec.parentId !== 0, tzOffset: site.tzOffset });
     store.updateProduct(rec, patch);
     log(req, rec.parentId ? 'variation.update' : 'product.update', rec, body);
     return rec;

@@ -10,7 +10,7 @@ const invalidVariation = (status: number) => new WooApiError('woocommerce_rest_p
 /** `/products/{product_id}/variations`, `/{id}` and `/batch`. */
 export function registerVariationRoutes(route: RegisterRoute, ctx: SimContext): void {
   const { store, site } = ctx;
-  const json = (r: ProductRecord) => variationJson(r, site);
+  const json = (r: ProductRecord) => variationJson(store, r, site);
 
   const parentOf = (req: ApiRequest): ProductRecord => {
     const parent = store.get(routeId(req, 'product_id'));

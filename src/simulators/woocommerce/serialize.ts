@@ -1,5 +1,6 @@
 import { wpDate, type OrderRecord, type ProductRecord, type WebhookRecord } from './model.js';
 import type { WooStore } from './store.js';
+import { isOnSale, productOnSale } from './product-list.js';
 
 /** What the serialisers need to know about the site. */
 export interface SiteContext {
@@ -29,6 +30,7 @@ export function productJson(store: WooStore, p: ProductRecord, ctx: SiteContext)
     price = prices.length ? String(Math.min(...prices)) : '';
   }
   const option = p.attributes[0]?.options[0];
+  const stock = store.stockView(p);
   return {
     id: p.id,
     name: parent ? `${parent.name}${option ? ` - ${option}` : ''}` : p.name,
@@ -45,17 +47,17 @@ export function productJson(store: WooStore, p: ProductRecord, ctx: SiteContext)
     price,
     regular_price: variable ? '' : p.regularPrice,
     sale_price: variable ? '' : p.salePrice,
-    on_sale: !variable && p.salePrice !== '',
+    on_sale: productOnSale(store, p),
     purchasable: price !== '',
     total_sales: p.totalSales,
     virtual: false,
     downloadable: false,
     tax_status: 'taxable',
     tax_class: '',
-    manage_stock: p.manageStock,
-    stock_quantity: p.manageStock ? p.stockQuantity : null,
-    backorders: p.backorders,
-    backorders_allowed: p.backorders !== 'no',
+    manage_stock: stock.manageStock,
+    stock_quantity: stock.stockQuantity,
+    backorders: stock.backorders,
+    backorders_allowed: stock.backorders !== 'no',
     backordered: false,
     low_stock_amount: null,
     sold_individually: false,
@@ -71,15 +73,16 @@ export function productJson(store: WooStore, p: ProductRecord, ctx: SiteContext)
     variations: variable ? [...p.children] : [],
     menu_order: p.menuOrder,
     meta_data: [],
-    stock_status: variable ? store.parentStockStatus(p) : p.stockStatus,
+    stock_status: variable && !p.manageStock ? store.parentStockStatus(p) : p.stockStatus,
     has_options: variable,
     _links: links(ctx, `products/${p.id}`, 'products'),
   };
 }
 
 /** A variation as `GET /products/{parent}/variations/{id}` returns it. */
-export function variationJson(p: ProductRecord, ctx: SiteContext): Record<string, unknown> {
+export function variationJson(store: WooStore, p: ProductRecord, ctx: SiteContext): Record<string, unknown> {
   const price = priceOf(p);
+  const stock = store.stockView(p);
   return {
     id: p.id,
     ...dates(ctx, p.createdMs, p.modifiedMs),
@@ -89,18 +92,18 @@ export function variationJson(p: ProductRecord, ctx: SiteContext): Record<string
     price,
     regular_price: p.regularPrice,
     sale_price: p.salePrice,
-    on_sale: p.salePrice !== '',
+    on_sale: isOnSale(p),
     status: p.status,
     purchasable: price !== '',
     virtual: false,
     downloadable: false,
     tax_status: 'taxable',
     tax_class: '',
-    manage_stock: p.manageStock,
-    stock_quantity: p.manageStock ? p.stockQuantity : null,
+    manage_stock: stock.manageStock,
+    stock_quantity: stock.stockQuantity,
     stock_status: p.stockStatus,
-    backorders: p.backorders,
-    backorders_allowed: p.backorders !== 'no',
+    backorders: stock.backorders,
+    backorders_allowed: stock.backorders !== 'no',
     backordered: false,
     low_stock_amount: null,
     weight: '',
@@ -172,6 +175,31 @@ export function orderJson(o: OrderRecord, ctx: SiteContext): Record<string, unkn
   };
 }
 
+/** WC_Webhook::get_default_topic_hooks (WooCommerce 10.x/11.x): the actions each topic listens to. */
+const TOPIC_HOOKS: Record<string, string[]> = {
+  'coupon.created': ['woocommerce_process_shop_coupon_meta', 'woocommerce_new_coupon'],
+  'coupon.updated': ['woocommerce_process_shop_coupon_meta', 'woocommerce_update_coupon'],
+  'coupon.deleted': ['wp_trash_post'],
+  'coupon.restored': ['untrashed_post'],
+  'customer.created': ['user_register', 'woocommerce_created_customer', 'woocommerce_new_customer'],
+  'customer.updated': ['profile_update', 'woocommerce_update_customer'],
+  'customer.deleted': ['delete_user'],
+  'order.created': ['woocommerce_new_order'],
+  'order.updated': ['woocommerce_update_order', 'woocommerce_order_refunded', 'woocommerce_delete_order_refund'],
+  'order.deleted': ['wp_trash_post', 'woocommerce_trash_order'],
+  'order.restored': ['untrashed_post', 'woocommerce_untrash_order'],
+  'product.created': ['woocommerce_process_product_meta', 'woocommerce_new_product', 'woocommerce_new_product_variation'],
+  'product.updated': ['woocommerce_process_product_meta', 'woocommerce_update_product', 'woocommerce_update_product_variation'],
+  'product.deleted': ['wp_trash_post'],
+  'product.restored': ['untrashed_post'],
+};
+
+/** The `hooks` of a webhook: the topic's actions; an `action.<hook>` topic listens to `<hook>`. */
+export function webhookHooks(topic: string): string[] {
+  const [resource = '', event = ''] = topic.split('.');
+  return resource === 'action' ? [event] : [...(TOPIC_HOOKS[topic] ?? [])];
+}
+
 /** A webhook as `GET /webhooks/{id}` returns it (the secret is never shown). */
 export function webhookJson(w: WebhookRecord, ctx: SiteContext): Record<string, unknown> {
   const [resource = '', event = ''] = w.topic.split('.');
@@ -182,7 +210,7 @@ export function webhookJson(w: WebhookRecord, ctx: SiteContext): Record<string, 
     topic: w.topic,
     resource,
     event,
-    hooks: [],
+    hooks: webhookHooks(w.topic),
     delivery_url: w.deliveryUrl,
     ...dates(ctx, w.createdMs, w.modifiedMs),
     _links: links(ctx, `webhooks/${w.id}`, 'webhooks'),

@@ -1,4 +1,4 @@
-import { WooApiError, toSecond, type ProductRecord, type StockStatus, type WebhookRecord, type WriteLogEntry, type OrderRecord } from './model.js';
+import { WooApiError, toSecond, type Backorders, type ProductRecord, type StockStatus, type WebhookRecord, type WriteLogEntry, type OrderRecord } from './model.js';
 import type { ProductPatch } from './product-input.js';
 
 /** A change WooCommerce would fire a webhook hook for. */
@@ -157,10 +157,16 @@ export class WooStore {
     return rec;
   }
 
-  /** Saves a product: bumps date_modified, fires product.updated; a variation also re-syncs its parent. */
+  /**
+   * Saves a product: bumps date_modified, fires product.updated; a variation also re-syncs its
+   * parent. A variable product that manages stock passes its stock status down to the variations
+   * that leave stock to it (WC_Product_Variable_Data_Store_CPT::sync_managed_variation_stock_status:
+   * a direct meta update, no hook, so no webhook for those variations).
+   */
   touch(rec: ProductRecord): void {
     this.revision++;
     rec.modifiedMs = toSecond(this.now());
+    this.syncManagedVariations(rec);
     this.emit('product', 'updated', rec.id);
     if (rec.parentId) {
       const parent = this.products.get(rec.parentId);
@@ -171,20 +177,50 @@ export class WooStore {
     }
   }
 
-  /** Trashes (force=false) or deletes a product; deleting a variable product deletes its variations. */
+  /** The variable product whose stock this variation uses (`manage_stock: "parent"`), if any. */
+  managingParent(rec: ProductRecord): ProductRecord | undefined {
+    if (!rec.parentId || rec.manageStock) return undefined;
+    const parent = this.products.get(rec.parentId);
+    return parent?.manageStock ? parent : undefined;
+  }
+
+  /** The record holding the stock an order of `rec` moves (WC_Product_Variation::get_stock_managed_by_id), or undefined when stock is not managed. */
+  stockHolder(rec: ProductRecord): ProductRecord | undefined {
+    return rec.manageStock ? rec : this.managingParent(rec);
+  }
+
+  private syncManagedVariations(rec: ProductRecord): void {
+    if (rec.type !== 'variable' || !rec.manageStock) return;
+    for (const id of rec.children) {
+      const c = this.products.get(id);
+      if (c && !c.manageStock) c.stockStatus = rec.stockStatus;
+    }
+  }
+
+  /**
+   * Trashes (force=false) or deletes a product. Only trashing fires `product.deleted` (the topic
+   * is hooked to `wp_trash_post`); a permanent delete (`wp_delete_post`) fires nothing. Trashing a
+   * variable product trashes its variations (each fires `product.deleted`), deleting it deletes them.
+   */
   deleteProduct(rec: ProductRecord, force: boolean): void {
     this.revision++;
     if (!force) {
       rec.status = 'trash';
       rec.modifiedMs = toSecond(this.now());
       this.emit('product', 'deleted', rec.id);
+      for (const childId of rec.children) {
+        const child = this.products.get(childId);
+        if (!child || child.status === 'trash') continue;
+        child.status = 'trash';
+        child.modifiedMs = rec.modifiedMs;
+        this.emit('product', 'deleted', child.id);
+      }
       return;
     }
     for (const childId of [...rec.children]) {
       const child = this.products.get(childId);
       if (child) this.deleteProduct(child, true);
     }
-    const wasTrashed = rec.status === 'trash';
     this.products.delete(rec.id);
     this.indexSku(rec.id, rec.sku, '');
     if (rec.parentId) {
@@ -194,7 +230,6 @@ export class WooStore {
         this.touch(parent);
       }
     }
-    if (!wasTrashed) this.emit('product', 'deleted', rec.id);
   }
 
   /** Sets the quantity of a managed-stock item (control API, orders) and saves it. */
@@ -203,6 +238,13 @@ export class WooStore {
     rec.stockQuantity = quantity;
     rec.stockStatus = derivedStockStatus(rec);
     this.touch(rec);
+  }
+
+  /** What the API shows of a record's stock: a variation left to its parent shows the parent's quantity and backorders. */
+  stockView(rec: ProductRecord): { manageStock: boolean | 'parent'; stockQuantity: number | null; backorders: Backorders } {
+    const parent = this.managingParent(rec);
+    if (parent) return { manageStock: 'parent', stockQuantity: parent.stockQuantity, backorders: parent.backorders };
+    return { manageStock: rec.manageStock, stockQuantity: rec.manageStock ? rec.stockQuantity : null, backorders: rec.backorders };
   }
 
   /** The stock status a variable product shows: from its live variations. */
@@ -236,17 +278,23 @@ export class WooStore {
     if (patch.regularPrice !== undefined) rec.regularPrice = patch.regularPrice;
     if (patch.salePrice !== undefined) rec.salePrice = patch.salePrice;
     if (patch.menuOrder !== undefined) rec.menuOrder = patch.menuOrder;
+    if (patch.createdMs !== undefined) rec.createdMs = patch.createdMs;
     if (patch.attributes !== undefined) rec.attributes = patch.attributes;
     if (patch.manageStock !== undefined) rec.manageStock = patch.manageStock;
     if (patch.backorders !== undefined) rec.backorders = patch.backorders;
-    if (rec.manageStock) {
-      // Woo only honours stock_quantity when stock is managed; the status then follows the quantity.
+    if (patch.stockStatus !== undefined) rec.stockStatus = patch.stockStatus;
+    const parent = this.managingParent(rec);
+    if (rec.manageStock || parent) {
+      // `get_manage_stock()` is truthy ("parent") for a variation left to its parent: the
+      // controller then stores stock_quantity on the variation, where nothing reads it.
       if (patch.stockQuantity !== undefined) rec.stockQuantity = patch.stockQuantity;
-      if (rec.stockQuantity === null) rec.stockQuantity = 0;
-      rec.stockStatus = derivedStockStatus(rec);
+      if (rec.manageStock && rec.stockQuantity === null) rec.stockQuantity = 0;
+      // validate_props: the status follows the quantity (the parent's for "parent").
+      rec.stockStatus = derivedStockStatus(parent ? parent : rec);
     } else {
+      // WC_Product::validate_props and the REST controllers: unmanaged stock has no quantity and no backorders.
       rec.stockQuantity = null;
-      if (patch.stockStatus !== undefined) rec.stockStatus = patch.stockStatus;
+      rec.backorders = 'no';
     }
   }
 

@@ -19,7 +19,7 @@ export interface DeliveryRecord {
   resourceId: number | null;
   deliveryId: string | null;
   url: string;
-  outcome: 'ok' | 'failed' | 'dropped';
+  outcome: 'ok' | 'failed' | 'dropped' | 'skipped';
   httpStatus: number | null;
   error?: string;
   duplicate: boolean;
@@ -52,6 +52,8 @@ interface Pending {
   topic: string;
   resourceId: number;
   dueAt: number;
+  /** Extra deliveries of the same resource still to queue after this one (repeatProductUpdated). */
+  repeats?: number;
 }
 
 /**
@@ -99,12 +101,27 @@ export class WebhookQueue {
     this.notifyIdle();
   }
 
-  /** Sends the creation ping: form-encoded `webhook_id=N`, unsigned, no X-WC-Webhook headers; outcome ignored. */
+  /**
+   * WC_Webhook::deliver_ping: form-encoded `webhook_id=N`, unsigned, no X-WC-Webhook headers. Only
+   * an answer of exactly HTTP 200 clears `pending_delivery` (2xx/301/302 count as delivered, not as
+   * a good ping); the API call that sent it succeeds either way.
+   */
   async ping(wh: WebhookRecord): Promise<void> {
     const body = `webhook_id=${wh.id}`;
     const rec = this.record({ kind: 'ping', webhookId: wh.id, topic: wh.topic, resourceId: null, deliveryId: null, url: wh.deliveryUrl, body });
     const res = await this.post(wh.deliveryUrl, body, { 'Content-Type': 'application/x-www-form-urlencoded', 'User-Agent': USER_AGENT }, this.deps.pingTimeoutMs);
     Object.assign(rec, res);
+    if (res.httpStatus === 200) wh.pendingDelivery = false;
+  }
+
+  /**
+   * WC_Webhook_Data_Store::update: a save of an active webhook pings when its delivery URL changed
+   * or its ping is still pending (so a webhook whose ping never got a 200 pings again on every
+   * save, including the save after each delivery).
+   */
+  async saved(wh: WebhookRecord, urlChanged: boolean): Promise<void> {
+    wh.modifiedMs = Math.floor(this.deps.store.now() / 1000) * 1000;
+    if (wh.status === 'active' && (urlChanged || wh.pendingDelivery) && this.deps.store.webhooks.get(wh.id) === wh) await this.ping(wh);
   }
 
   private onChange(c: StoreChange): void {
@@ -114,10 +131,16 @@ export class WebhookQueue {
       if (wh.status !== 'active' || wh.topic !== topic) continue;
       const key = `${wh.id}:${c.id}`;
       if (this.pendingKeys.has(key)) continue; // Action Scheduler already has this action pending
-      const max = this.deps.faults().delayWebhooksMs;
+      const f = this.deps.faults();
+      if (c.resource === 'order' && f.skipOrderWebhooksPercent > 0 && this.deps.faultRandom.next() * 100 < f.skipOrderWebhooksPercent) {
+        this.record({ kind: 'delivery', webhookId: wh.id, topic, resourceId: c.id, deliveryId: null, url: wh.deliveryUrl, body: '', outcome: 'skipped' });
+        continue;
+      }
+      const max = f.delayWebhooksMs;
       const extra = max > 0 ? this.deps.delayRandom.int(0, max) : 0;
       this.pendingKeys.add(key);
-      this.pending.push({ key, webhookId: wh.id, topic, resourceId: c.id, dueAt: Date.now() + this.deps.coalesceWindowMs + extra });
+      const repeats = topic === 'product.updated' ? f.repeatProductUpdated : 0;
+      this.pending.push({ key, webhookId: wh.id, topic, resourceId: c.id, dueAt: Date.now() + this.deps.coalesceWindowMs + extra, ...(repeats ? { repeats } : {}) });
     }
     this.arm();
   }
@@ -144,6 +167,11 @@ export class WebhookQueue {
         const [item] = this.pending.splice(idx, 1);
         this.pendingKeys.delete(item!.key);
         await this.deliver(item!).catch((err: unknown) => this.deps.logger.error({ err }, 'webhook delivery crashed'));
+        if (item!.repeats && !this.pendingKeys.has(item!.key)) {
+          // The next save of the same request queues its own delivery once this one has run.
+          this.pendingKeys.add(item!.key);
+          this.pending.push({ ...item!, dueAt: Date.now() + this.deps.coalesceWindowMs, repeats: item!.repeats - 1 });
+        }
       }
     } finally {
       this.running = false;
@@ -187,6 +215,8 @@ export class WebhookQueue {
     if (res.outcome === 'ok') wh.failureCount = 0;
     else if (wh.failureCount > MAX_DELIVERY_FAILURES) wh.status = 'disabled';
     else wh.failureCount++;
+    // log_delivery / failed_delivery save the webhook: a pending ping is sent again.
+    if (!this.closed) await this.saved(wh, false);
     if (dup < f.duplicateWebhooksPercent && !this.closed) {
       const again = this.record({ ...base, duplicate: true });
       Object.assign(again, await this.post(wh.deliveryUrl, body, headers, this.deps.deliveryTimeoutMs));

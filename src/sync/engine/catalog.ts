@@ -20,7 +20,11 @@ export function onProductChanged(b: SkuBundle, ev: ProductChanged, ctx: DecideCo
   const newId = !!id && !ch.ids.includes(id);
   if (id && newId) ch.ids.push(id);
   const refsBefore = JSON.stringify(ch.refs);
-  if (!ch.refs || ch.refs.id === id) ch.refs = { ...ch.refs, ...ev.refs };
+  if (!ch.refs || ch.refs.id === id) {
+    ch.refs = { ...ch.refs, ...ev.refs };
+    // A product change carries the SKU's whole refs: a pool it no longer names is gone.
+    if (!ev.refs.stockPool) delete ch.refs.stockPool;
+  }
   ch.deleted = false;
   b.dirty.add(ev.source);
   // The entity map learns an id, or new refs of one; an unchanged sighting writes nothing.
@@ -37,7 +41,8 @@ export function onProductChanged(b: SkuBundle, ev: ProductChanged, ctx: DecideCo
     return fx; // never sync a duplicated SKU blindly
   }
   checkMatched(b, ctx, fx, ev.source);
-  if (firstSighting && ch.expected === undefined) {
+  const poolEnded = checkSharedStock(b, ctx, fx, ev);
+  if ((firstSighting && ch.expected === undefined) || poolEnded) {
     // A newly mapped channel learns the stock it should show.
     planStock(b, ctx, fx, [ev.source], { source: ev.source, at: ev.occurredAt }, true);
   }
@@ -170,6 +175,37 @@ function checkMatched(b: SkuBundle, ctx: DecideContext, fx: Effects, source: Sou
     fx.resolved.push({ conflictId: open, resolution: 'MATCHED' });
     b.dirty.add('*');
   }
+}
+
+/**
+ * SHARED_STOCK: the SKU's stock on this source is one pool shared with other SKUs (a WooCommerce
+ * variation whose parent product manages stock). One SKU's quantity cannot be written to a pool
+ * without splitting it or overwriting its siblings' sales, so stock is never written there
+ * ({@link planStock} skips the channel) and the conflict names the pool until the SKU has its own
+ * stock again (then it is resolved and the channel written as any newly mapped one). Returns true
+ * when a pool ended for this SKU.
+ */
+function checkSharedStock(b: SkuBundle, ctx: DecideContext, fx: Effects, ev: ProductChanged): boolean {
+  const key = `shared:${ev.source}`;
+  const open = b.entity.identityConflicts[key];
+  const pool = b.channels[ev.source]?.refs?.stockPool;
+  if (pool && !open) {
+    const conflictId = ctx.newId();
+    b.entity.identityConflicts[key] = conflictId;
+    fx.conflicts.push({
+      conflictId, sku: b.sku, source: ev.source, type: 'SHARED_STOCK', resolution: null, status: 'OPEN',
+      details: { source: ev.source, pool: { productId: pool }, variantId: ev.refs.id, reason: 'stock is managed by the parent product and shared by its variations: not written' },
+    });
+    b.dirty.add('*');
+    return false;
+  }
+  if (!pool && open) {
+    delete b.entity.identityConflicts[key];
+    fx.resolved.push({ conflictId: open, resolution: 'STOCK_NOT_SHARED' });
+    b.dirty.add('*');
+    return true;
+  }
+  return false;
 }
 
 /** An operator's decision: the value is agreed, the hold lifted, and every mapped channel written. */

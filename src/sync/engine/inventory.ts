@@ -20,7 +20,8 @@ export function planStock(b: SkuBundle, ctx: DecideContext, fx: Effects, targets
   for (const t of targets) {
     if (t === auth) continue;
     const ch = b.channels[t];
-    if (!ch?.refs || ch.deleted || (ch.ids?.length ?? 0) > 1) continue;
+    // A shared stock pool (SHARED_STOCK) is never written: one SKU's quantity would split it.
+    if (!ch?.refs || ch.deleted || (ch.ids?.length ?? 0) > 1 || ch.refs.stockPool) continue;
     const desired = Math.max(0, a - (ctx.rules.buffers[t] ?? 0));
     if (ch.expected === desired && !force.includes(t)) continue;
     fx.writes.push({

@@ -46,7 +46,7 @@ export interface NewConflict {
   conflictId: string;
   sku: string;
   source: SourceKey;
-  type: 'FIELD_CONFLICT' | 'UNMATCHED_SKU' | 'DUPLICATE_SKU';
+  type: 'FIELD_CONFLICT' | 'UNMATCHED_SKU' | 'DUPLICATE_SKU' | 'SHARED_STOCK';
   /** Null while open. */
   resolution: string | null;
   status: 'OPEN' | 'RESOLVED';

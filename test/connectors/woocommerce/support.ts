@@ -39,6 +39,8 @@ export async function startRig(simOpts: WooCommerceSimulatorOptions = {}, connOp
     concurrency: connOpts.concurrency ?? 2,
     buffer: 0,
     pollIntervalSeconds: 60,
+    deletionCheckSeconds: 600,
+    stockPools: {},
     repairWebhooks: true,
   };
   const conn = createWooCommerceConnector('test', cfg, { deliveryUrl: listener.url, retry: { initialDelayMs: 20, maxDelayMs: 200 }, bus, ...connOpts });

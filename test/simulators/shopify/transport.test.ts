@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ShopifySimulator } from '../../../src/simulators/shopify/index.js';
-import { gql, startSim } from './helpers.js';
+import { control, gql, startSim } from './helpers.js';
 
 describe('Shopify simulator: transport', () => {
   let sim: ShopifySimulator;
@@ -51,5 +51,21 @@ describe('Shopify simulator: transport', () => {
   it('rejects a body without a query with 400', async () => {
     const res = await fetch(sim.graphqlUrl, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Shopify-Access-Token': sim.info.accessToken! }, body: '{}' });
     assert.equal(res.status, 400);
+  });
+
+  it('changes only the faults a PUT /_sim/faults names (a partial body keeps the others)', async () => {
+    const s2 = await startSim();
+    try {
+      await control(s2, 'PUT', '/faults', { webhooks: { dropRate: 0.2, delayMs: [5, 10] }, api: { errorRate: 0.1 } });
+      const r = await control(s2, 'PUT', '/faults', { webhooks: { duplicateRate: 0.3 } });
+      assert.equal(r.status, 200);
+      assert.equal(r.body.webhooks.dropRate, 0.2);
+      assert.deepEqual(r.body.webhooks.delayMs, [5, 10]);
+      assert.equal(r.body.webhooks.duplicateRate, 0.3);
+      assert.equal(r.body.api.errorRate, 0.1);
+      assert.equal((await control(s2, 'PUT', '/faults', { webhooks: { dropRat: 1 } })).status, 400);
+    } finally {
+      await s2.close();
+    }
   });
 });

@@ -67,11 +67,11 @@ describe('WooCommerce simulator: webhooks', () => {
     assert.equal(v.stock_quantity, 8);
   });
 
-  it('sends product.deleted with little more than the id', async () => {
+  it('sends product.deleted with little more than the id when a product is trashed', async () => {
     sim = await startSim();
     await createWebhook(sim, 'product.deleted', hooks.url);
     const id = skuId('SKU-000003-1');
-    await api(sim, 'DELETE', `/products/${id}?force=true`);
+    await api(sim, 'DELETE', `/products/${id}`);
     await sim.flushWebhooks();
     assert.deepEqual(JSON.parse(hooks.deliveries()[0]!.raw.toString()), { id });
   });
