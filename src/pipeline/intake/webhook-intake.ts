@@ -66,8 +66,8 @@ export class WebhookIntake {
   }
 
   private reject(platform: string, instance: string, err: WebhookRejectedError, seconds: () => number): IntakeResponse {
-    this.instrumentation.emit('webhook.received', { platform, instance, outcome: 'rejected', reason: err.reason, seconds: seconds() });
-    this.log.warn({ platform, instance, reason: err.reason }, 'webhook rejected');
+    this.instrumentation.emit('webhook.received', { platform, instance, outcome: 'rejected', reason: err.reason, seconds: seconds(), ...(err.topic ? { topic: err.topic } : {}) });
+    this.log.warn({ platform, instance, reason: err.reason, ...(err.topic ? { topic: err.topic } : {}) }, 'webhook rejected');
     return { status: err.status, body: { ok: false, error: err.code, message: err.message } };
   }
 }
