@@ -109,7 +109,7 @@ describe('Webhook intake: a signed delivery must be the resource its topic names
       assert.ok(refusedIds.length >= topics.length, 'every topic was tried with other bodies');
       const stored = await rig.query(`select count(*)::int as n from source_events where split_part(dedupe_key, ':', 1) = any($1::text[])`, [refusedIds]);
       assert.equal(stored[0].n, 0, 'a refused delivery stores nothing');
-      const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+      const metrics = await (await fetch(`${daemon.adminUrl}/metrics`)).text();
       for (const [topic, count] of refused) {
         const line = metrics.split('\n').find((l) => l.startsWith('syncctl_webhook_wrong_resource_total{') && l.includes(`platform="${platform}"`) && l.includes(`topic="${topic}"`));
         assert.ok(line, `no syncctl_webhook_wrong_resource_total for ${platform} ${topic}`);
