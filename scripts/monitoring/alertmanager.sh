@@ -22,6 +22,7 @@ write_token() { (umask 077 && printf '%s' "${SYNCCTL_ADMIN_TOKEN:-}" > "$1"); }
 write_config() {
   mkdir -p "$HOME_DIR" "$DATA"
   write_token "$HOME_DIR/syncctl-admin-token"
+  [ -n "${SYNCCTL_ADMIN_TOKEN:-}" ] || log "http.admin.token is not set: the daemon mounts no /alerts receiver, so notifications to $SYNCCTL_ALERTS_URL fail until it is"
   sed -e "s#http://127\.0\.0\.1:28701/alerts#$SYNCCTL_ALERTS_URL#" "$CONFIG_SRC" > "$HOME_DIR/alertmanager.yml"
   amtool check-config "$HOME_DIR/alertmanager.yml" >>"$LOGFILE" 2>&1 || die "invalid Alertmanager configuration: see $LOGFILE"
 }

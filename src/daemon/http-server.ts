@@ -114,9 +114,15 @@ export async function startPublicServer(opts: PublicServerOptions): Promise<List
     scope.setErrorHandler((error, req, reply) => {
       const err = error as Error & { code?: string; statusCode?: number };
       const params = req.params as { platform?: string; instance?: string };
+      const labels = opts.intake.labels(params.platform, params.instance);
       const tooLarge = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413;
-      instrumentation.emit('webhook.received', { ...opts.intake.labels(params.platform, params.instance), outcome: 'rejected', reason: tooLarge ? 'too_large' : 'malformed', seconds: 0 });
-      void reply.code(tooLarge ? 413 : (err.statusCode ?? 400)).send({ ok: false, error: tooLarge ? 'WEBHOOK_TOO_LARGE' : 'WEBHOOK_MALFORMED', message: err.message });
+      if (!tooLarge && !(err.statusCode && err.statusCode >= 400 && err.statusCode < 500)) {
+        // Our failure, not the request's: no internals in the answer, and the platform may deliver again.
+        instrumentation.emit('webhook.received', { ...labels, outcome: 'rejected', reason: 'unavailable', seconds: 0 });
+        return void reply.code(503).send({ ok: false, error: 'TEMPORARILY_UNAVAILABLE', message: 'try again later' });
+      }
+      instrumentation.emit('webhook.received', { ...labels, outcome: 'rejected', reason: tooLarge ? 'too_large' : 'malformed', seconds: 0 });
+      void reply.code(tooLarge ? 413 : err.statusCode!).send({ ok: false, error: tooLarge ? 'WEBHOOK_TOO_LARGE' : 'WEBHOOK_MALFORMED', message: err.message });
     });
     scope.post('/webhooks/:platform/:instance', async (req, reply) => {
       const { platform, instance } = req.params as { platform: string; instance: string };

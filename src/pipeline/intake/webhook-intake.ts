@@ -72,8 +72,17 @@ export class WebhookIntake {
       this.instrumentation.emit('webhook.received', { platform, instance, outcome: 'accepted', reason: 'ignored', seconds: seconds() });
       return { status: 200, body: { ok: true, ignored: outcome.reason } };
     }
-    const evs = await enrichDeletions(this.pool, outcome.events);
-    const r = await this.group.add(evs);
+    let r;
+    let evs;
+    try {
+      evs = await enrichDeletions(this.pool, outcome.events);
+      r = await this.group.add(evs);
+    } catch (err) {
+      // Verified but not stored (PostgreSQL unavailable): not the sender's fault, let it deliver again.
+      this.log.warn({ platform, instance, err: describeError(err) }, 'webhook not stored: answering 503 so the platform retries');
+      this.instrumentation.emit('webhook.received', { platform, instance, outcome: 'rejected', reason: 'unavailable', seconds: seconds() });
+      return { status: 503, body: { ok: false, error: 'TEMPORARILY_UNAVAILABLE', message: 'try again later' } };
+    }
     const dup = r.stored.length === 0 && evs.length > 0;
     this.instrumentation.emit('webhook.received', { platform, instance, outcome: dup ? 'duplicate' : 'accepted', seconds: seconds() });
     return { status: 200, body: { ok: true, stored: r.stored.length, duplicates: r.duplicates } };
