@@ -35,8 +35,6 @@ export function stackEnv(config: SyncConfig): Record<string, string> {
     ALERTMANAGER_PORT: String(config.monitoring.alertmanager.port),
     SYNCCTL_METRICS_TARGET: `${adminHost}:${config.http.admin.port}`,
     SYNCCTL_ALERTS_URL: `http://${adminHost}:${config.http.admin.port}/alerts`,
-    // Written by the monitoring scripts to a 0600 file that Prometheus and Alertmanager read (credentials_file).
-    SYNCCTL_ADMIN_TOKEN: config.http.admin.token ?? '',
   };
 }
 
@@ -53,7 +51,9 @@ export function stackComponents(config: SyncConfig, sel: StackSelection = {}): S
   if (sel.flink) parts.push(new ScriptComponent('flink', env));
   if (sel.monitoring) {
     const dir = join(packageRoot(), 'scripts', 'monitoring');
-    parts.push(new ScriptComponent('alertmanager', env, 600_000, dir), new ScriptComponent('prometheus', env, 600_000, dir));
+    // Only these two see the admin token: their scripts write it to the 0600 file Prometheus and Alertmanager read (credentials_file).
+    const withToken = { ...env, SYNCCTL_ADMIN_TOKEN: config.http.admin.token ?? '' };
+    parts.push(new ScriptComponent('alertmanager', withToken, 600_000, dir), new ScriptComponent('prometheus', withToken, 600_000, dir));
   }
   return parts;
 }
