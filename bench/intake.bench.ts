@@ -5,8 +5,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { request, Agent } from 'node:http';
 import { EventStore } from '../src/pipeline/intake/event-store.js';
 import { WebhookIntake } from '../src/pipeline/intake/webhook-intake.js';
-import { startHttpServer } from '../src/daemon/http-server.js';
-import { createMetricsRegistry } from '../src/monitoring/metrics.js';
+import { startPublicServer } from '../src/daemon/http-server.js';
 import { createShopifyConnector } from '../src/connectors/shopify/index.js';
 import { configSchema } from '../src/config/schema.js';
 import { createPool } from '../src/db/pool.js';
@@ -26,7 +25,7 @@ export default async function run(): Promise<BenchFigure[]> {
   const pool = await createPool({ url: config.database.url, schema, max: 10 });
   const shop = createShopifyConnector('main', { shop: 'bench.myshopify.com', url: 'http://127.0.0.1:1', apiVersion: '2026-04', accessToken: 'x', clientSecret: SECRET, plan: 'standard', buffer: 0, pollIntervalSeconds: 60, subscriptionCheckSeconds: 300 });
   const intake = new WebhookIntake(pool, new EventStore(pool), new Map([['shopify/main', shop.source]]));
-  const server = await startHttpServer({ host: '127.0.0.1', port: 0, bodyLimitBytes: 1_048_576, intake, registry: createMetricsRegistry({ defaultMetrics: false }), health: { live: () => ({ ok: true }), ready: async () => ({ ok: true, checks: {} }) }, alerts: false });
+  const server = await startPublicServer({ host: '127.0.0.1', port: 0, bodyLimitBytes: 1_048_576, intake, live: () => true });
   const url = new URL(`${server.url}/webhooks/shopify/main`);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 

@@ -34,7 +34,7 @@ async function measureRestart(n: number, skus: number): Promise<{ listenSeconds:
     redis: { url: c.redis.url, keyPrefix: c.redis.keyPrefix },
     daemon: { groupPrefix: c.daemon.groupPrefix },
     sync: { authority: 'peer' },
-    http: { port: 0 },
+    http: { public: { port: 0 }, admin: { port: 0 } },
     logging: { level: 'warn' },
     monitoring: { metricsHistory: { enabled: false } },
   }));

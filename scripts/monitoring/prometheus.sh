@@ -2,26 +2,31 @@
 # Local Prometheus (Debian's `prometheus` package) with syncctl's rules.
 #   prometheus.sh up|down|status
 # Environment: STACK_DIR, PROMETHEUS_PORT (29190), ALERTMANAGER_PORT (29193),
-#   SYNCCTL_METRICS_TARGET (127.0.0.1:28700: the daemon's /metrics), PROMETHEUS_RETENTION (15d).
+#   SYNCCTL_METRICS_TARGET (127.0.0.1:28701: the daemon's admin listener), PROMETHEUS_RETENTION (15d),
+#   SYNCCTL_ADMIN_TOKEN (http.admin.token, sent as Authorization: Bearer; written to a 0600 file).
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../stack" && pwd)/lib.sh"
 
 MONITORING_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 RULES_SRC="$REPO_ROOT/monitoring/prometheus"
 PROMETHEUS_PORT="${PROMETHEUS_PORT:-29190}"
 ALERTMANAGER_PORT="${ALERTMANAGER_PORT:-29193}"
-SYNCCTL_METRICS_TARGET="${SYNCCTL_METRICS_TARGET:-127.0.0.1:28700}"
+SYNCCTL_METRICS_TARGET="${SYNCCTL_METRICS_TARGET:-127.0.0.1:28701}"
 PROMETHEUS_RETENTION="${PROMETHEUS_RETENTION:-15d}"
 HOME_DIR="$STACK_DIR/prometheus"
 DATA="$STACK_DIR/data/prometheus"
 PIDFILE="$STACK_DIR/run/prometheus.pid"
 LOGFILE="$STACK_DIR/logs/prometheus.log"
 
+# The admin token read through credentials_file: mode 0600, never echoed; empty without a token.
+write_token() { (umask 077 && printf '%s' "${SYNCCTL_ADMIN_TOKEN:-}" > "$1"); }
+
 # The shipped prometheus.yml with this stack's ports, next to copies of the rule files.
 write_config() {
   mkdir -p "$HOME_DIR" "$DATA"
   cp "$RULES_SRC/recording-rules.yml" "$RULES_SRC/alert-rules.yml" "$HOME_DIR/"
+  write_token "$HOME_DIR/syncctl-admin-token"
   sed -e "s/127\.0\.0\.1:29193/127.0.0.1:$ALERTMANAGER_PORT/" \
-      -e "s/127\.0\.0\.1:28700/$SYNCCTL_METRICS_TARGET/" \
+      -e "s/127\.0\.0\.1:28701/$SYNCCTL_METRICS_TARGET/" \
       -e "s/127\.0\.0\.1:29190/127.0.0.1:$PROMETHEUS_PORT/" \
       "$RULES_SRC/prometheus.yml" > "$HOME_DIR/prometheus.yml"
   promtool check config "$HOME_DIR/prometheus.yml" >>"$LOGFILE" 2>&1 || die "invalid Prometheus configuration: see $LOGFILE"

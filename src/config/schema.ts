@@ -200,19 +200,70 @@ export const configSchema = z.strictObject({
       ttlSeconds: z.number().int().min(1).default(3600),
     })
     .prefault({}),
-  /** HTTP listeners of the daemon. */
+  /** HTTP listeners of the daemon: the public one (webhooks only) and the admin one (operators). */
   http: z
     .strictObject({
-      /** Address the webhook intake and health endpoints bind to. */
-      host: z.string().default('127.0.0.1'),
-      /** Port of the webhook intake (`/webhooks/...`), `/metrics`, `/healthz`, `/readyz`. */
-      port: port.default(28700),
+      /** The listener the platforms reach (behind the operator's TLS proxy): `POST /webhooks/...` and a bare `GET /healthz`. */
+      public: z
+        .strictObject({
+          /** Address the webhook listener binds to. */
+          host: z.string().default('127.0.0.1'),
+          /** Port of the webhook listener. */
+          port: port.default(28700),
+          /**
+           * Trust `X-Forwarded-For` from these proxy addresses or CIDRs (`true`: from anyone), so the
+           * rate limit keys on the real client, not on the TLS proxy. Off by default.
+           */
+          trustProxy: z.union([z.boolean(), z.array(z.string()).min(1)]).default(false),
+          /** Per-source limit of refused deliveries (forgeries, junk): a source over it gets 429 before its body is read. */
+          rateLimit: z
+            .strictObject({
+              /** Limit refused deliveries per source at all. */
+              enabled: z.boolean().default(true),
+              /** Refused deliveries a source may send in a burst. */
+              burst: z.number().int().min(1).default(50),
+              /** Refused deliveries per second a source earns back. */
+              perSecond: z.number().min(0.01).default(10),
+            })
+            .prefault({}),
+        })
+        .prefault({}),
+      /** The operators' listener: `/metrics`, `/healthz`, `/readyz` (with details) and the Alertmanager receiver `/alerts`. */
+      admin: z
+        .strictObject({
+          /** Address the admin listener binds to; anything but loopback needs `token`. */
+          host: z.string().default('127.0.0.1'),
+          /** Port of the admin listener. */
+          port: port.default(28701),
+          /** Bearer token every admin request must carry (`Authorization: Bearer <token>`); env SYNCCTL_HTTP__ADMIN__TOKEN. */
+          token: z.string().min(16, 'the admin token must have at least 16 characters').optional(),
+          /** Admin paths left open without the token (for a Prometheus that cannot send one); `/alerts` always needs it. */
+          unauthenticated: z.array(z.enum(['/metrics', '/healthz', '/readyz'])).default([]),
+        })
+        .prefault({}),
       /** Largest accepted webhook body in bytes (413 beyond). */
       bodyLimitBytes: z.number().int().min(1024).default(1_048_576),
-      /** Public base URL the platforms deliver webhooks to (defaults to http://host:port). */
+      /** Public base URL the platforms deliver webhooks to (defaults to http://<public.host>:<public.port>). */
       publicUrl: url(['http:', 'https:']).optional(),
+      /** Replaced by `http.public.host` / `http.admin.host` (refused with a message naming them). */
+      host: z.unknown().optional(),
+      /** Replaced by `http.public.port` / `http.admin.port` (refused with a message naming them). */
+      port: z.unknown().optional(),
     })
-    .prefault({}),
+    .prefault({})
+    .superRefine((h, ctx) => {
+      for (const k of ['host', 'port'] as const) {
+        if (h[k] !== undefined) {
+          ctx.addIssue({ code: 'custom', path: [k], message: `http.${k} was split in two listeners: set http.public.${k} (webhooks) and http.admin.${k} (/metrics, /healthz, /readyz, /alerts; default 127.0.0.1:28701)` });
+        }
+      }
+      if (!isLoopback(h.admin.host) && !h.admin.token) {
+        ctx.addIssue({ code: 'custom', path: ['admin', 'host'], message: `the admin listener on ${h.admin.host} (not loopback) needs http.admin.token (env SYNCCTL_HTTP__ADMIN__TOKEN)` });
+      }
+      if (h.admin.port !== 0 && h.admin.port === h.public.port) {
+        ctx.addIssue({ code: 'custom', path: ['admin', 'port'], message: `http.admin.port and http.public.port are both ${h.admin.port}: the listeners need their own ports` });
+      }
+    }),
   /** The sources and targets, by platform and instance name. */
   sources: z
     .strictObject({
@@ -369,8 +420,8 @@ export const configSchema = z.strictObject({
       /** The daemon's `/alerts` endpoint receiving Alertmanager webhook notifications. */
       alertReceiver: z
         .strictObject({
-          /** Mount `/alerts` on the daemon's HTTP server. */
-          enabled: z.boolean().default(true),
+          /** Mount `/alerts` on the admin listener; default: when `http.admin.token` is set (the receiver always needs it). */
+          enabled: z.boolean().optional(),
           /** Where each received notification is forwarded (POST, same JSON body); none by default. */
           forwardUrl: url(['http:', 'https:']).optional(),
           /** Timeout of one forward, in ms. */
@@ -383,7 +434,21 @@ export const configSchema = z.strictObject({
       alertmanager: z.strictObject({ port: port.default(29193) }).prefault({}),
     })
     .prefault({}),
+}).superRefine((c, ctx) => {
+  if (c.monitoring.alertReceiver.enabled === true && !c.http.admin.token) {
+    ctx.addIssue({ code: 'custom', path: ['monitoring', 'alertReceiver', 'enabled'], message: 'the /alerts receiver always needs http.admin.token (env SYNCCTL_HTTP__ADMIN__TOKEN): Alertmanager sends it through http_config.authorization' });
+  }
 });
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** Whether the daemon mounts `/alerts`: as configured, else when an admin token exists. */
+export function alertReceiverEnabled(config: SyncConfig): boolean {
+  return config.monitoring.alertReceiver.enabled ?? config.http.admin.token !== undefined;
+}
 
 /** The validated configuration. */
 export type SyncConfig = z.infer<typeof configSchema>;

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
  */
 export interface SyncEvents {
   /** A webhook delivery was accepted (stored) or rejected. */
-  'webhook.received': { platform: string; instance: string; outcome: 'accepted' | 'duplicate' | 'rejected'; reason?: string; seconds: number };
+  'webhook.received': { platform: string; instance: string; outcome: 'accepted' | 'duplicate' | 'rejected'; reason?: string; seconds: number; topic?: string };
   /** Raw events were stored by intake (webhook, poll, backfill, cdc). */
   'events.ingested': { source: string; origin: string; eventType: string; count: number };
   /** Raw events were published to Kafka by the outbox relay. */

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import { hostname } from 'node:os';
-import type { SyncConfig } from '../config/schema.js';
+import { alertReceiverEnabled, type SyncConfig } from '../config/schema.js';
 import { getLogger } from '../core/logger.js';
 import { events as bus, type SyncEventBus } from '../core/events.js';
 import { ConfigError, describeError } from '../core/errors.js';
@@ -25,7 +25,7 @@ import { engineRules } from '../sync/rules.js';
 import { createMetricsRegistry, bindMetrics } from '../monitoring/metrics.js';
 import { MetricProbes, deadLetterDepthProbe, kafkaConsumerLagProbe } from '../monitoring/probes.js';
 import { MetricsHistoryWriter } from '../monitoring/history.js';
-import { startHttpServer } from './http-server.js';
+import { startAdminServer, startPublicServer } from './http-server.js';
 import { LeaderLease } from './leader.js';
 import type { ConnectorSet } from './connector-set.js';
 
@@ -39,6 +39,7 @@ export class Daemon {
   private redis?: Redis;
   private kafka?: KafkaBus;
   private http?: FastifyInstance;
+  private admin?: FastifyInstance;
   private relay?: OutboxRelay;
   private flink?: FlinkTransformRunner;
   private worker?: SyncWorker;
@@ -57,8 +58,10 @@ export class Daemon {
   private draining = false;
   /** The drain step in progress and since when (named by `syncctl start` when the drain times out). */
   private stopping?: { step: string; since: number };
-  /** The HTTP address once listening. */
+  /** The public (webhook) listener's address once listening. */
   url?: string;
+  /** The admin listener's address (`/metrics`, `/healthz`, `/readyz`, `/alerts`) once listening. */
+  adminUrl?: string;
 
   constructor(
     private readonly config: SyncConfig,
@@ -103,15 +106,27 @@ export class Daemon {
       }
 
       const intake = new WebhookIntake(this.pool, store, this.connectors.webhookSources, this.instrumentation);
-      const server = await startHttpServer({
-        host: c.http.host,
-        port: c.http.port,
-        bodyLimitBytes: c.http.bodyLimitBytes,
-        intake,
+      const h = c.http;
+      const admin = await startAdminServer({
+        host: h.admin.host,
+        port: h.admin.port,
         registry,
         probes,
         health: { live: () => this.liveness(), ready: () => this.readiness() },
-        alerts: c.monitoring.alertReceiver.enabled ? {} : false,
+        token: h.admin.token,
+        unauthenticated: h.admin.unauthenticated,
+        alerts: alertReceiverEnabled(c) ? {} : false,
+      });
+      this.admin = admin.app;
+      this.adminUrl = admin.url;
+      const server = await startPublicServer({
+        host: h.public.host,
+        port: h.public.port,
+        bodyLimitBytes: h.bodyLimitBytes,
+        intake,
+        live: () => this.liveness().ok,
+        trustProxy: h.public.trustProxy,
+        rateLimit: h.public.rateLimit.enabled ? h.public.rateLimit : false,
         instrumentation: this.instrumentation,
       });
       this.http = server.app;
@@ -138,7 +153,7 @@ export class Daemon {
       this.started = true;
       this.healthTimer = setInterval(() => void this.readiness().catch(() => undefined), 5000);
       this.healthTimer.unref();
-      this.log.info({ url: this.url, sources: [...this.connectors.webhookSources.keys()], targets: [...this.connectors.sinks.keys()] }, 'syncctl daemon started');
+      this.log.info({ url: this.url, adminUrl: this.adminUrl, sources: [...this.connectors.webhookSources.keys()], targets: [...this.connectors.sinks.keys()] }, 'syncctl daemon started');
     } catch (err) {
       await this.stop().catch(() => undefined);
       throw err;
@@ -260,7 +275,7 @@ export class Daemon {
       }
       this.log.debug({ step: name, ms: Date.now() - since }, 'drain step done');
     };
-    await step('http', () => this.http?.close());
+    await step('http', () => Promise.all([this.http?.close(), this.admin?.close()]));
     await step('lease', () => this.lease?.stop());
     await step('pollers', () => this.pollers?.stop());
     for (const s of this.connectors?.services ?? []) await step(s.name, () => s.stop());

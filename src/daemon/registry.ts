@@ -14,7 +14,8 @@ import type { ConnectorSet } from './connector-set.js';
 
 /** Where platforms deliver an instance's webhooks. */
 export function webhookUrl(config: SyncConfig, platform: string, instance: string): string {
-  const base = config.http.publicUrl ?? `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}`;
+  const { host, port } = config.http.public;
+  const base = config.http.publicUrl ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   return `${base.replace(/\/$/, '')}/webhooks/${platform}/${instance}`;
 }
 

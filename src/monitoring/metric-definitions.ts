@@ -33,7 +33,8 @@ export function defineSyncMetrics(registry: Registry) {
     buildInfo: gauge('build_info', 'Always 1; the version of the running syncctl is a label.', ['version']),
 
     // intake
-    webhookDeliveries: counter('webhook_deliveries_total', 'Webhook deliveries by platform, instance, outcome (accepted|duplicate|rejected) and rejection reason.', ['platform', 'instance', 'outcome', 'reason']),
+    webhookDeliveries: counter('webhook_deliveries_total', 'Webhook deliveries by platform, instance, outcome (accepted|duplicate|rejected) and rejection reason (bad_signature|missing_signature|malformed|wrong_resource|unknown_instance|too_large|rate_limited|unavailable).', ['platform', 'instance', 'outcome', 'reason']),
+    webhookWrongResource: counter('webhook_wrong_resource_total', 'Signed webhook deliveries refused (400) because the body is not the resource their topic names, by platform, instance and topic.', ['platform', 'instance', 'topic']),
     webhookSeconds: histogram('webhook_handling_seconds', 'Time to verify and store one webhook delivery.', ['platform', 'outcome'], OPERATION_BUCKETS),
     eventsIngested: counter('events_ingested_total', 'Raw events stored by intake, by source key, origin (webhook|poll|backfill|cdc) and event type.', ['source', 'origin', 'type']),
     eventsPublished: counter('events_published_total', 'Source events relayed from the outbox to Kafka (raw topics and/or canonical events of the embedded transform), by platform.', ['platform']),

@@ -47,6 +47,7 @@ export function bindMetrics(bus: SyncEventBus, registry: Registry): () => void {
     bus.on('webhook.received', (e) => {
       m.webhookDeliveries.inc({ platform: e.platform, instance: e.instance, outcome: e.outcome, reason: e.reason ?? 'none' });
       m.webhookSeconds.observe({ platform: e.platform, outcome: e.outcome }, e.seconds);
+      if (e.reason === 'wrong_resource' && e.topic) m.webhookWrongResource.inc({ platform: e.platform, instance: e.instance, topic: e.topic });
     }),
     bus.on('events.ingested', (e) => m.eventsIngested.inc({ source: e.source, origin: e.origin, type: e.eventType }, e.count)),
     bus.on('events.published', (e) => m.eventsPublished.inc({ platform: e.platform }, e.count)),

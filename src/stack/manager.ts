@@ -19,6 +19,7 @@ export interface StackSelection {
 /** The environment the stack scripts read (ports, dirs, heap sizes), from config. */
 export function stackEnv(config: SyncConfig): Record<string, string> {
   const s = config.stack;
+  const adminHost = ['0.0.0.0', '::'].includes(config.http.admin.host) ? '127.0.0.1' : config.http.admin.host;
   return {
     STACK_DIR: stackDir(s.dir),
     KAFKA_PORT: String(s.kafka.port),
@@ -32,8 +33,8 @@ export function stackEnv(config: SyncConfig): Record<string, string> {
     FLINK_RPC_PORT: String(s.flink.rpcPort),
     PROMETHEUS_PORT: String(config.monitoring.prometheus.port),
     ALERTMANAGER_PORT: String(config.monitoring.alertmanager.port),
-    SYNCCTL_METRICS_TARGET: `${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}`,
-    SYNCCTL_ALERTS_URL: `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}/alerts`,
+    SYNCCTL_METRICS_TARGET: `${adminHost}:${config.http.admin.port}`,
+    SYNCCTL_ALERTS_URL: `http://${adminHost}:${config.http.admin.port}/alerts`,
   };
 }
 
@@ -50,7 +51,9 @@ export function stackComponents(config: SyncConfig, sel: StackSelection = {}): S
   if (sel.flink) parts.push(new ScriptComponent('flink', env));
   if (sel.monitoring) {
     const dir = join(packageRoot(), 'scripts', 'monitoring');
-    parts.push(new ScriptComponent('alertmanager', env, 600_000, dir), new ScriptComponent('prometheus', env, 600_000, dir));
+    // Only these two see the admin token: their scripts write it to the 0600 file Prometheus and Alertmanager read (credentials_file).
+    const withToken = { ...env, SYNCCTL_ADMIN_TOKEN: config.http.admin.token ?? '' };
+    parts.push(new ScriptComponent('alertmanager', withToken, 600_000, dir), new ScriptComponent('prometheus', withToken, 600_000, dir));
   }
   return parts;
 }

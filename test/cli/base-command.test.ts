@@ -17,11 +17,13 @@ describe('syncctl CLI (base command)', () => {
 
   it('redacts secrets in `config show --json`, also those given by environment', async () => {
     const r = await runCli(['config', 'show', '--json', '--config', 'config/config.yml'], {
-      env: { SYNCCTL_SOURCES__SHOPIFY__MAIN__ACCESS_TOKEN: 'shpat_TOPSECRET', SYNCCTL_DATABASE_URL: 'postgres://u:hunter2@127.0.0.1/x' },
+      env: { SYNCCTL_SOURCES__SHOPIFY__MAIN__ACCESS_TOKEN: 'shpat_TOPSECRET', SYNCCTL_DATABASE_URL: 'postgres://u:hunter2@127.0.0.1/x', SYNCCTL_HTTP__ADMIN__TOKEN: 'admin-TOPSECRET-token' },
     });
     assert.equal(r.exitCode, 0, String(r.stderr));
     const out = String(r.stdout);
     assert.ok(!out.includes('shpat_TOPSECRET'), 'token leaked');
+    assert.ok(!out.includes('admin-TOPSECRET-token'), 'admin token leaked');
+    assert.equal(r.json.result.config.http.admin.token, '***redacted***');
     assert.ok(!out.includes('hunter2'), 'password leaked');
     assert.equal(r.json.result.config.sources.shopify.main.accessToken, '***redacted***');
   });

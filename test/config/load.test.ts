@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
+import { alertReceiverEnabled } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { redact, REDACTED } from '../../src/config/redact.js';
 
@@ -32,9 +33,9 @@ describe('loadConfig', () => {
   });
 
   it('names the key of a value with the wrong type', async () => {
-    const p = file('wrong-type.yml', 'http:\n  port: "eighty"\n');
+    const p = file('wrong-type.yml', 'http:\n  public:\n    port: "eighty"\n');
     const issues = await issuesOf(loadConfig({ file: p, env: {} }));
-    assert.equal(issues[0]?.path, 'http.port');
+    assert.equal(issues[0]?.path, 'http.public.port');
   });
 
   it('names an unknown key, also inside a source instance', async () => {
@@ -70,9 +71,9 @@ describe('loadConfig', () => {
   });
 
   it('names the environment variable a bad value came from', async () => {
-    const issues = await issuesOf(loadConfig({ cwd: dir, env: { SYNCCTL_HTTP__PORT: 'x' } }));
-    assert.equal(issues[0]?.path, 'http.port');
-    assert.equal(issues[0]?.origin, 'env SYNCCTL_HTTP__PORT');
+    const issues = await issuesOf(loadConfig({ cwd: dir, env: { SYNCCTL_HTTP__PUBLIC__PORT: 'x' } }));
+    assert.equal(issues[0]?.path, 'http.public.port');
+    assert.equal(issues[0]?.origin, 'env SYNCCTL_HTTP__PUBLIC__PORT');
   });
 
   it('fails with CONFIG_NOT_FOUND for a --config file that does not exist', async () => {
@@ -96,6 +97,42 @@ describe('loadConfig', () => {
       const { config } = await loadConfig({ file: f, env: {} });
       assert.ok(config.kafka.brokers.length > 0, f);
     }
+  });
+});
+
+describe('http listeners config', () => {
+  it('refuses the old http.port and http.host, naming the keys that replace them', async () => {
+    const issues = await issuesOf(loadConfig({ file: file('old-http.yml', 'http:\n  host: 0.0.0.0\n  port: 8080\n'), env: {} }));
+    assert.deepEqual(issues.map((i) => i.path).sort(), ['http.host', 'http.port']);
+    for (const i of issues) assert.match(i.message, /http\.public\.(host|port).*http\.admin\.(host|port)/);
+  });
+
+  it('binds both listeners to loopback by default: public 28700, admin 28701, no token, no /alerts', async () => {
+    const { config } = await loadConfig({ cwd: dir, env: {} });
+    assert.deepEqual([config.http.public.host, config.http.public.port, config.http.admin.host, config.http.admin.port], ['127.0.0.1', 28700, '127.0.0.1', 28701]);
+    assert.equal(config.http.admin.token, undefined);
+    assert.equal(alertReceiverEnabled(config), false);
+  });
+
+  it('refuses an admin listener off loopback without a token, and accepts it with one from the environment', async () => {
+    const p = file('admin-open.yml', 'http:\n  admin:\n    host: 0.0.0.0\n');
+    const issues = await issuesOf(loadConfig({ file: p, env: {} }));
+    assert.equal(issues[0]?.path, 'http.admin.host');
+    assert.match(issues[0]!.message, /needs http\.admin\.token/);
+    const { config } = await loadConfig({ file: p, env: { SYNCCTL_HTTP__ADMIN__TOKEN: 'a-long-enough-admin-token' } });
+    assert.equal(config.http.admin.token, 'a-long-enough-admin-token');
+    assert.equal(alertReceiverEnabled(config), true, 'a token turns the /alerts receiver on by default');
+  });
+
+  it('refuses the /alerts receiver without a token, a short token, and one port for both listeners', async () => {
+    const issues = await issuesOf(loadConfig({ file: file('alerts.yml', 'monitoring:\n  alertReceiver:\n    enabled: true\nhttp:\n  public:\n    port: 9000\n  admin:\n    port: 9000\n'), env: {} }));
+    assert.deepEqual(issues.map((i) => i.path).sort(), ['http.admin.port', 'monitoring.alertReceiver.enabled']);
+    const short = await issuesOf(loadConfig({ cwd: dir, env: { SYNCCTL_HTTP__ADMIN__TOKEN: 'short' } }));
+    assert.deepEqual(short.map((i) => i.path), ['http.admin.token']);
+  });
+
+  it('redacts the admin token', () => {
+    assert.equal(redact({ http: { admin: { token: 'a-long-enough-admin-token' } } }).http.admin.token, REDACTED);
   });
 });
 

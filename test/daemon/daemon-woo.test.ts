@@ -33,7 +33,7 @@ describe('syncctl daemon end to end: two WooCommerce sites (simulators), one the
     const woo = (sim: WooCommerceSimulator) => ({ url: sim.info.siteUrl, consumerKey: sim.info.consumerKey, consumerSecret: sim.info.consumerSecret, webhookSecret: `secret-${sim.info.consumerKey.slice(-6)}`, pollIntervalSeconds: 1 });
     config = configSchema.parse({
       ...base,
-      http: { host: '127.0.0.1', port: await freePort() },
+      http: { public: { host: '127.0.0.1', port: await freePort() }, admin: { port: 0 } },
       sources: { woocommerce: { a: woo(a), b: woo(b) } },
       sync: { authority: 'woocommerce:a', fieldPolicies: { price: 'priority:woocommerce:a' } },
       daemon: { settleSeconds: 0, drainTimeoutSeconds: 10 },
@@ -69,10 +69,10 @@ describe('syncctl daemon end to end: two WooCommerce sites (simulators), one the
   });
 
   it('answers /healthz, /readyz and /metrics', async () => {
-    assert.equal((await fetch(`${daemon.url}/healthz`)).status, 200);
-    const ready = await fetch(`${daemon.url}/readyz`);
+    assert.equal((await fetch(`${daemon.adminUrl}/healthz`)).status, 200);
+    const ready = await fetch(`${daemon.adminUrl}/readyz`);
     assert.equal(ready.status, 200, JSON.stringify(await ready.json()));
-    const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+    const metrics = await (await fetch(`${daemon.adminUrl}/metrics`)).text();
     assert.match(metrics, /syncctl_events_processed_total/);
     assert.match(metrics, /syncctl_sync_latency_seconds_bucket/);
   });

@@ -1,9 +1,8 @@
 import { strict as assert } from 'node:assert';
 import http from 'node:http';
 import { once } from 'node:events';
-import { startHttpServer } from '../../src/daemon/http-server.js';
+import { startAdminServer } from '../../src/daemon/http-server.js';
 import { createMetricsRegistry } from '../../src/monitoring/metrics.js';
-import type { WebhookIntake } from '../../src/pipeline/intake/webhook-intake.js';
 
 /** GET over a keep-alive agent: status, Connection header and the socket the answer came on. */
 function get(url: string, agent: http.Agent): Promise<{ status: number; connection: string | undefined; socket: import('node:net').Socket }> {
@@ -16,7 +15,7 @@ function get(url: string, agent: http.Agent): Promise<{ status: number; connecti
   });
 }
 
-describe('daemon HTTP server: closing during a drain', function () {
+describe('daemon admin listener: closing during a drain', function () {
   // A hang here means close() waits for the keep-alive timeout (72 s): the test fails by timeout.
   this.timeout(15_000);
 
@@ -25,11 +24,9 @@ describe('daemon HTTP server: closing during a drain', function () {
     const held = new Promise<void>((r) => (release = r));
     let arrived!: () => void;
     const inFlight = new Promise<void>((r) => (arrived = r));
-    const { app, url } = await startHttpServer({
+    const { app, url } = await startAdminServer({
       host: '127.0.0.1',
       port: 0,
-      bodyLimitBytes: 1024,
-      intake: {} as WebhookIntake, // no webhook is posted in this test
       registry: createMetricsRegistry(),
       health: {
         live: () => ({ ok: true }),

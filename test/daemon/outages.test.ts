@@ -70,12 +70,12 @@ describe('syncctl start (the real CLI): Kafka and PostgreSQL outages under load'
     await sleep(1000);
     await broker.down();
     const ready = await eventually(async () => {
-      const r = await probe(daemon.url, '/readyz');
+      const r = await probe(daemon.adminUrl, '/readyz');
       return r.status === 503 && r.body?.checks?.kafka?.ok === false ? r : undefined;
     }, '/readyz reporting Kafka down', 30_000, 250);
     assert.equal(ready.body.checks.postgres.ok, true);
     const live = await eventually(async () => {
-      const r = await probe(daemon.url, '/healthz');
+      const r = await probe(daemon.adminUrl, '/healthz');
       return r.body?.down?.includes('kafka') ? r : undefined;
     }, '/healthz naming Kafka', 15_000, 250);
     assert.equal(live.status, 200, 'alive: a supervisor must not restart it for an outage');
@@ -83,8 +83,8 @@ describe('syncctl start (the real CLI): Kafka and PostgreSQL outages under load'
     await sleep(3000); // sales keep coming while Kafka is down
     assert.equal(daemon.child.exitCode, null, 'the daemon keeps running');
     await broker.up();
-    await eventually(async () => (await probe(daemon.url, '/readyz')).status === 200, '/readyz ready again', 60_000, 250);
-    await eventually(async () => (await probe(daemon.url, '/healthz')).body?.dependencies === 'ok', '/healthz ok again', 15_000, 250);
+    await eventually(async () => (await probe(daemon.adminUrl, '/readyz')).status === 200, '/readyz ready again', 60_000, 250);
+    await eventually(async () => (await probe(daemon.adminUrl, '/healthz')).body?.dependencies === 'ok', '/healthz ok again', 15_000, 250);
     await stop();
     await settled('consistency after the Kafka outage');
   });
@@ -94,19 +94,19 @@ describe('syncctl start (the real CLI): Kafka and PostgreSQL outages under load'
     await sleep(1000);
     assert.ok((await role.lockOut()) > 0, 'the daemon had connections to kill');
     const ready = await eventually(async () => {
-      const r = await probe(daemon.url, '/readyz');
+      const r = await probe(daemon.adminUrl, '/readyz');
       return r.status === 503 && r.body?.checks?.postgres?.ok === false ? r : undefined;
     }, '/readyz reporting PostgreSQL down', 30_000, 250);
     assert.equal(ready.body.checks.kafka.ok, true);
     const live = await eventually(async () => {
-      const r = await probe(daemon.url, '/healthz');
+      const r = await probe(daemon.adminUrl, '/healthz');
       return r.body?.down?.includes('postgres') ? r : undefined;
     }, '/healthz naming PostgreSQL', 15_000, 250);
     assert.equal(live.status, 200);
     await sleep(3000);
     assert.equal(daemon.child.exitCode, null, 'the daemon keeps running');
     await role.letIn();
-    await eventually(async () => (await probe(daemon.url, '/readyz')).status === 200, '/readyz ready again', 60_000, 250);
+    await eventually(async () => (await probe(daemon.adminUrl, '/readyz')).status === 200, '/readyz ready again', 60_000, 250);
     // The intake refused webhooks meanwhile: the subscriptions are re-checked at once (by the waiting
     // leader task, or at the re-election if the outage cost the leadership).
     await eventually(async () => /answer again after an outage: re-checking the webhook subscriptions now/.test(daemon.stderr()), 'subscriptions re-checked after the outage', 15_000, 250);

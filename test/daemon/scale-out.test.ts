@@ -6,7 +6,7 @@ import { createKafka } from '../../src/pipeline/kafka/client.js';
 import { eventually } from '../support/wait.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const roleOf = async (d: DaemonProcess): Promise<string | undefined> => (await probe(d.url, '/readyz')).body?.checks?.leader?.detail;
+const roleOf = async (d: DaemonProcess): Promise<string | undefined> => (await probe(d.adminUrl, '/readyz')).body?.checks?.leader?.detail;
 
 describe('syncctl start (the real CLI): two daemons on one stack', function () {
   this.timeout(300_000);
@@ -20,9 +20,9 @@ describe('syncctl start (the real CLI): two daemons on one stack', function () {
   before(async () => {
     rig = await startRig('scaleout', { skus: 6, woo: { a: { buffer: 0 }, b: { buffer: 1 } }, initial: 400 });
     const portB = await freePort();
-    lb = await startBalancer([`http://127.0.0.1:${rig.config.http.port}`, `http://127.0.0.1:${portB}`]);
+    lb = await startBalancer([`http://127.0.0.1:${rig.config.http.public.port}`, `http://127.0.0.1:${portB}`]);
     daemons.set('one', await startDaemonProcess(rig.writeConfig({ http: { publicUrl: lb.url } }, 'one')));
-    daemons.set('two', await startDaemonProcess(rig.writeConfig({ http: { port: portB, publicUrl: lb.url } }, 'two')));
+    daemons.set('two', await startDaemonProcess(rig.writeConfig({ http: { public: { port: portB }, admin: { port: await freePort() }, publicUrl: lb.url } }, 'two')));
     await eventually(async () => (await inconsistencies(rig, sold)).length === 0, 'initial sync', 90_000, 500);
   });
   afterEach(function () {

@@ -22,6 +22,9 @@ const SKU = 'SKU-000001-1';
  * real Alertmanager routing to the daemon's own /alerts. The fault: the second site's API key
  * is read-only, so every write the daemon makes there is refused and dead-lettered.
  */
+/** The daemon's admin token (Prometheus and Alertmanager send it). */
+const ADMIN_TOKEN = 'daemon-alerts-admin-token';
+
 describe('Alerting end to end: a running daemon → Prometheus → Alertmanager', function () {
   this.timeout(180_000);
   const procs: ChildProcess[] = [];
@@ -44,7 +47,7 @@ describe('Alerting end to end: a running daemon → Prometheus → Alertmanager'
     const daemonPort = await freePort();
     config = configSchema.parse({
       ...base,
-      http: { host: '127.0.0.1', port: daemonPort },
+      http: { public: { host: '127.0.0.1', port: await freePort() }, admin: { port: daemonPort, token: ADMIN_TOKEN } },
       sources: { woocommerce: { a: woo(a), b: woo(b) } },
       sync: { authority: 'woocommerce:a', driftCheck: { enabled: false } },
       retry: { retries: 2, initialDelayMs: 50, maxDelayMs: 200 },
@@ -59,7 +62,7 @@ describe('Alerting end to end: a running daemon → Prometheus → Alertmanager'
     const [promPort, amPort] = [await freePort(), await freePort()];
     promUrl = `http://127.0.0.1:${promPort}`;
     amUrl = `http://127.0.0.1:${amPort}`;
-    procs.push(...(await startMonitoring({ dir, daemonPort, promPort, amPort, alertFor: '2s' })));
+    procs.push(...(await startMonitoring({ dir, daemonPort, promPort, amPort, alertFor: '2s', token: ADMIN_TOKEN })));
   });
 
   after(async () => {
@@ -95,7 +98,7 @@ describe('Alerting end to end: a running daemon → Prometheus → Alertmanager'
     }, 60_000, 500);
     assert.deepEqual(routed.receivers.map((r) => r.name), ['syncctl-pages']);
     assert.equal(routed.status.state, 'active');
-    const dl = await (await fetch(`${daemon.url}/metrics`)).text();
+    const dl = await (await fetch(`${daemon.adminUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
     assert.match(dl, /syncctl_writes_failed_total\{[^}]*target="woocommerce:b"[^}]*\} [1-9]/);
   });
 });

@@ -4,19 +4,21 @@ import { startMonitoring, stopProcess } from './support/processes.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { SyncEventBus } from '../../src/core/events.js';
-import { alertReceiverPlugin, type AlertNotification } from '../../src/monitoring/alert-receiver.js';
+import type { AlertNotification } from '../../src/monitoring/alert-receiver.js';
 import { bindMetrics, createMetricsRegistry, renderMetrics } from '../../src/monitoring/metrics.js';
+import { startAdminServer } from '../../src/daemon/http-server.js';
 import { dashboardQueries, freePort, installMonitoringTools, waitFor } from './support/monitoring-files.js';
 import { fillGrafanaVariables } from './support/promql.js';
 
 /**
- * A real Prometheus (1 s scrape/evaluation) scrapes a test daemon HTTP server exposing the
- * registry; the alert rules are the real ones with `for:` shortened to 3 s; a real
- * Alertmanager with the real routing (timings shortened) delivers to syncctl's /alerts
- * handler mounted on the test server. The fault: writes to a target fail and errors spike.
+ * A real Prometheus (1 s scrape/evaluation) scrapes the daemon's admin listener (with its bearer
+ * token) exposing the registry; the alert rules are the real ones with `for:` shortened to 3 s; a
+ * real Alertmanager with the real routing (timings shortened) and the shipped http_config
+ * delivers to syncctl's /alerts on that listener with the token. The fault: writes to a target
+ * fail and errors spike.
  */
 describe('Monitoring against a real Prometheus and Alertmanager', function () {
   this.timeout(90_000);
@@ -39,19 +41,21 @@ describe('Monitoring against a real Prometheus and Alertmanager', function () {
     registry = createMetricsRegistry({ version: 'test' });
     bindMetrics(bus, registry);
 
-    // The "daemon": /metrics and /alerts (the receiver forwards into `notifications`).
-    app = Fastify();
-    app.get('/metrics', async (_req, reply) => {
-      const m = await renderMetrics(registry);
-      return reply.type(m.contentType).send(m.body);
-    });
-    await app.register(alertReceiverPlugin, { bus, forward: async (n) => void notifications.push(n) });
-    await app.listen({ host: '127.0.0.1', port: 0 });
+    // The daemon's admin listener: /metrics and /alerts behind the token (the receiver forwards into `notifications`).
+    const token = 'prometheus-live-admin-token';
+    ({ app } = await startAdminServer({
+      host: '127.0.0.1',
+      port: 0,
+      registry,
+      health: { live: () => ({ ok: true }), ready: async () => ({ ok: true, checks: {} }) },
+      token,
+      alerts: { bus, forward: async (n) => void notifications.push(n) },
+    }));
     const daemonPort = (app.server.address() as { port: number }).port;
     const [promPort, amPort] = [await freePort(), await freePort()];
     promUrl = `http://127.0.0.1:${promPort}`;
 
-    procs.push(...(await startMonitoring({ dir, daemonPort, promPort, amPort, alertFor: '3s' })));
+    procs.push(...(await startMonitoring({ dir, daemonPort, promPort, amPort, alertFor: '3s', token })));
   });
 
   after(async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { alertRules, AM_CONFIG, installMonitoringTools, PROM_DIR, REPO, ruleTestFiles, run } from './support/monitoring-files.js';
@@ -17,9 +18,16 @@ describe('Prometheus rules and Alertmanager configuration', function () {
     assert.equal(r.code, 0, r.out);
   });
 
-  it('passes promtool check config for the local prometheus.yml (rule files included)', async () => {
-    const r = await run('promtool', ['check', 'config', join(PROM_DIR, 'prometheus.yml')]);
-    assert.equal(r.code, 0, r.out);
+  it('passes promtool check config for the local prometheus.yml (rule files included, next to the admin token file prometheus.sh writes)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'syncctl-promcheck-'));
+    try {
+      for (const f of ['prometheus.yml', 'recording-rules.yml', 'alert-rules.yml']) copyFileSync(join(PROM_DIR, f), join(dir, f));
+      writeFileSync(join(dir, 'syncctl-admin-token'), 'a-long-enough-admin-token', { mode: 0o600 });
+      const r = await run('promtool', ['check', 'config', join(dir, 'prometheus.yml')]);
+      assert.equal(r.code, 0, r.out);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('passes every promtool unit test (promtool test rules)', async () => {

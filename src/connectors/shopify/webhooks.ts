@@ -7,7 +7,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { normaliseSku, type SkuNormalisation } from '../../core/ids.js';
 import type { NewRawEvent, WebhookOutcome, WebhookRequest } from '../types.js';
-import { WebhookRejectedError } from '../webhook-errors.js';
+import { requireResource, type ResourceShape, WebhookRejectedError } from '../webhook-errors.js';
 import type { InventoryItemDirectory } from './inventory-items.js';
 import type { ManagedLocation } from './locations.js';
 import {
@@ -33,15 +33,39 @@ const id = z.union([z.number(), z.string()]);
 const ts = z.string().refine((s) => Number.isFinite(Date.parse(s)), 'not a timestamp');
 const productBody = z.object({
   id, admin_graphql_api_id: z.string().optional(), title: z.string().optional(), status: z.string().optional(), updated_at: ts,
-  variants: z.array(z.object({ id, admin_graphql_api_id: z.string().optional(), sku: z.string().nullable().optional(), price: z.union([z.string(), z.number()]).nullable().optional(), inventory_item_id: id.nullable().optional(), title: z.string().optional() }).passthrough()).default([]),
+  variants: z.array(z.object({ id, admin_graphql_api_id: z.string().optional(), sku: z.string().nullable().optional(), price: z.union([z.string(), z.number()]).nullable().optional(), inventory_item_id: id.nullable().optional(), title: z.string().optional() }).passthrough()),
 }).passthrough();
 const deleteBody = z.object({ id }).passthrough();
 const levelBody = z.object({ inventory_item_id: id, location_id: id, available: z.number().int().nullable(), updated_at: ts, admin_graphql_api_id: z.string().optional() }).passthrough();
 const orderBody = z.object({
   id, admin_graphql_api_id: z.string().optional(), name: z.string().optional(), currency: z.string().optional(), created_at: ts, updated_at: ts,
   cancelled_at: z.string().nullable().optional(),
-  line_items: z.array(z.object({ id, admin_graphql_api_id: z.string().optional(), sku: z.string().nullable().optional(), quantity: z.number().int(), price: z.union([z.string(), z.number()]).optional(), variant_id: id.nullable().optional() }).passthrough()).default([]),
+  line_items: z.array(z.object({ id, admin_graphql_api_id: z.string().optional(), sku: z.string().nullable().optional(), quantity: z.number().int(), price: z.union([z.string(), z.number()]).optional(), variant_id: id.nullable().optional() }).passthrough()),
 }).passthrough();
+
+/**
+ * What makes a body each topic's resource (Shopify's REST-shaped payloads): a product always has
+ * `variants` (at least its default variant), an order always has `line_items` (possibly empty
+ * after an edit), a level has its item and location, and products/delete carries only `{id}`.
+ */
+const SHAPES: Record<(typeof SHOPIFY_WEBHOOK_TOPICS)[number], ResourceShape> = {
+  'products/create': { name: 'a product', lists: ['variants'] },
+  'products/update': { name: 'a product', lists: ['variants'] },
+  'products/delete': { name: 'a product deletion', fields: ['id'], absent: ['variants', 'line_items', 'inventory_item_id'] },
+  'inventory_levels/update': { name: 'an inventory level', fields: ['inventory_item_id', 'location_id'] },
+  'orders/create': { name: 'an order', lists: ['line_items'] },
+  'orders/updated': { name: 'an order', lists: ['line_items'] },
+  'orders/cancelled': { name: 'an order', lists: ['line_items'] },
+};
+
+/** What a Shopify body seems to be, for the refusal's message. */
+function looksLike(b: Record<string, unknown>): string | undefined {
+  if (Array.isArray(b.line_items)) return 'an order';
+  if (Array.isArray(b.variants)) return 'a product';
+  if ('inventory_item_id' in b && 'location_id' in b) return 'an inventory level';
+  if (Object.keys(b).length === 1 && 'id' in b) return 'a deletion';
+  return undefined;
+}
 
 /** Checks the signature of a delivery on its raw bytes, in constant time; throws WebhookRejectedError. */
 export function verifySignature(req: WebhookRequest, clientSecret: string): void {
@@ -80,6 +104,7 @@ export async function parseShopifyWebhook(ctx: WebhookContext, req: WebhookReque
   if (!(SHOPIFY_WEBHOOK_TOPICS as readonly string[]).includes(topic)) return { kind: 'ignored', reason: `topic ${topic} is not used` };
   const eventId = req.headers['x-shopify-event-id'] ?? req.headers['x-shopify-webhook-id'];
   if (!eventId) throw new WebhookRejectedError('malformed', 'the delivery has no X-Shopify-Event-Id header');
+  requireResource(topic, json as Record<string, unknown>, SHAPES[topic as keyof typeof SHAPES], looksLike);
   const base = { platform: 'shopify' as const, instance: ctx.instance, eventType: topic, origin: 'webhook' as const, dedupeKey: eventId };
 
   if (topic === 'products/create' || topic === 'products/update') {

@@ -1,13 +1,39 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../../core/logger.js';
 import type { NewRawEvent, RawProductDeleted, WebhookOutcome, WebhookRequest } from '../types.js';
-import { WebhookRejectedError } from '../webhook-errors.js';
+import { requireResource, type ResourceShape, WebhookRejectedError } from '../webhook-errors.js';
 import { isoSeconds, isVariation, modifiedIso, orderPayload, orderRef, productPayload, rawEvent, type SkuMemory, type StockPoolSkus, variationPayload } from './normalise.js';
 import { wooOrderSchema, wooProductSchema } from './schemas.js';
 
 /** The topics the connector subscribes to and understands. */
 export const WOO_WEBHOOK_TOPICS = ['product.created', 'product.updated', 'product.deleted', 'product.restored', 'order.created', 'order.updated', 'order.deleted'] as const;
 export type WooWebhookTopic = (typeof WOO_WEBHOOK_TOPICS)[number];
+
+/**
+ * What makes a body each topic's resource. A product (any API version, simple, variable or a
+ * variation) always has its `type`; an order always has `line_items` (possibly empty) and never a
+ * `type`; a deletion is built by WooCommerce as `{id}` only (`WC_Webhook::build_payload`).
+ */
+const PRODUCT: ResourceShape = { name: 'a product', fields: ['type'], absent: ['line_items'] };
+const ORDER: ResourceShape = { name: 'an order', lists: ['line_items'], absent: ['type', 'variations'] };
+const DELETION: ResourceShape = { name: 'a deletion ({id})', fields: ['id'], absent: ['type', 'variations', 'line_items'] };
+const SHAPES: Record<WooWebhookTopic, ResourceShape> = {
+  'product.created': PRODUCT,
+  'product.updated': PRODUCT,
+  'product.restored': PRODUCT,
+  'product.deleted': DELETION,
+  'order.created': ORDER,
+  'order.updated': ORDER,
+  'order.deleted': DELETION,
+};
+
+/** What a WooCommerce body seems to be, for the refusal's message. */
+function looksLike(b: Record<string, unknown>): string | undefined {
+  if (Array.isArray(b.line_items)) return 'an order';
+  if (typeof b.type === 'string') return 'a product';
+  if (Object.keys(b).length === 1 && 'id' in b) return 'a deletion';
+  return undefined;
+}
 
 /** The creation ping: form-encoded `webhook_id=N`, unsigned. */
 const PING = /^webhook_id=\d+$/;
@@ -31,7 +57,8 @@ function signatureMatches(given: string, expected: string): boolean {
  * - The creation ping (unsigned `webhook_id=N`) is acknowledged and ignored.
  * - Anything else must carry `X-WC-Webhook-Signature` matching the raw bytes (checked in
  *   constant time before the body is parsed): missing → `missing_signature`, wrong →
- *   `bad_signature`, signed but not JSON (or not the resource its topic says) → `malformed`.
+ *   `bad_signature`, signed but not JSON → `malformed`, signed JSON that is not the resource its
+ *   topic names (an order under product.updated, a product under order.created) → `wrong_resource`.
  * - product.created/updated/restored → a `product` payload; a variation (`type: variation`) →
  *   the parent's product payload with that variation as the only variant, entity = the variation
  *   id (WooCommerce then sends product.updated of the parent too, which carries title/status).
@@ -75,6 +102,8 @@ export class WooWebhookReceiver {
     if (body && typeof body === 'object' && !Array.isArray(body) && typeof (body as { code?: unknown }).code === 'string' && !('id' in body)) {
       return { kind: 'ignored', reason: `resource gone at delivery time (${(body as { code: string }).code})` };
     }
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new WebhookRejectedError('malformed', `signed ${topic} body is not a JSON object`);
+    requireResource(topic, body as Record<string, unknown>, SHAPES[topic as WooWebhookTopic], looksLike);
     const deliveryId = req.headers['x-wc-webhook-delivery-id'] ?? '';
     const events = this.normalise(topic as WooWebhookTopic, body, deliveryId);
     return events.length ? { kind: 'events', events } : { kind: 'ignored', reason: `${topic} carries nothing to sync` };

@@ -8,6 +8,9 @@ import { WebhookRejectedError } from '../../connectors/webhook-errors.js';
 import type { EventStore } from './event-store.js';
 import { GroupCommit } from './group-commit.js';
 
+/** Platforms whose name may appear as a metric label even when the instance is unknown. */
+const KNOWN_PLATFORMS = new Set(['shopify', 'woocommerce']);
+
 /** The HTTP answer of the intake to one delivery. */
 export interface IntakeResponse {
   status: number;
@@ -24,6 +27,8 @@ export class WebhookIntake {
   private readonly log = getLogger('intake');
   /** Deliveries arriving while a store runs are stored together by the next statement. */
   private readonly group: GroupCommit;
+  /** When a rejection of each kind was last logged, and how many were not logged since. */
+  private readonly logged = new Map<string, { at: number; suppressed: number }>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -32,6 +37,15 @@ export class WebhookIntake {
     private readonly instrumentation: SyncEventBus = bus,
   ) {
     this.group = new GroupCommit(store);
+  }
+
+  /**
+   * Metric labels of a delivery: the instance when it is configured, else `unknown` (the path is
+   * chosen by whoever sends: forged paths must not create metric series).
+   */
+  labels(platform?: string, instance?: string): { platform: string; instance: string } {
+    if (platform && instance && this.sources.has(`${platform}/${instance}`)) return { platform, instance };
+    return { platform: platform && KNOWN_PLATFORMS.has(platform) ? platform : 'unknown', instance: 'unknown' };
   }
 
   /** Handles one delivery to `/webhooks/<platform>/<instance>`. */
@@ -58,16 +72,33 @@ export class WebhookIntake {
       this.instrumentation.emit('webhook.received', { platform, instance, outcome: 'accepted', reason: 'ignored', seconds: seconds() });
       return { status: 200, body: { ok: true, ignored: outcome.reason } };
     }
-    const evs = await enrichDeletions(this.pool, outcome.events);
-    const r = await this.group.add(evs);
+    let r;
+    let evs;
+    try {
+      evs = await enrichDeletions(this.pool, outcome.events);
+      r = await this.group.add(evs);
+    } catch (err) {
+      // Verified but not stored (PostgreSQL unavailable): not the sender's fault, let it deliver again.
+      this.log.warn({ platform, instance, err: describeError(err) }, 'webhook not stored: answering 503 so the platform retries');
+      this.instrumentation.emit('webhook.received', { platform, instance, outcome: 'rejected', reason: 'unavailable', seconds: seconds() });
+      return { status: 503, body: { ok: false, error: 'TEMPORARILY_UNAVAILABLE', message: 'try again later' } };
+    }
     const dup = r.stored.length === 0 && evs.length > 0;
     this.instrumentation.emit('webhook.received', { platform, instance, outcome: dup ? 'duplicate' : 'accepted', seconds: seconds() });
     return { status: 200, body: { ok: true, stored: r.stored.length, duplicates: r.duplicates } };
   }
 
   private reject(platform: string, instance: string, err: WebhookRejectedError, seconds: () => number): IntakeResponse {
-    this.instrumentation.emit('webhook.received', { platform, instance, outcome: 'rejected', reason: err.reason, seconds: seconds() });
-    this.log.warn({ platform, instance, reason: err.reason }, 'webhook rejected');
+    const labels = this.labels(platform, instance);
+    this.instrumentation.emit('webhook.received', { ...labels, outcome: 'rejected', reason: err.reason, seconds: seconds(), ...(err.topic ? { topic: err.topic } : {}) });
+    // A flood of forgeries must not become a flood of log lines: one line per kind and 10 s.
+    const key = `${labels.platform}/${labels.instance}/${err.reason}`;
+    const now = Date.now();
+    const last = this.logged.get(key);
+    if (!last || now - last.at >= 10_000) {
+      this.logged.set(key, { at: now, suppressed: 0 });
+      this.log.warn({ ...labels, reason: err.reason, ...(err.topic ? { topic: err.topic } : {}), ...(last?.suppressed ? { alsoSince: last.suppressed } : {}) }, 'webhook rejected');
+    } else last.suppressed++;
     return { status: err.status, body: { ok: false, error: err.code, message: err.message } };
   }
 }

@@ -123,8 +123,8 @@ export async function runDemo(userConfig: SyncConfig, o: DemoOptions): Promise<D
         conflicts: counts.conflicts,
         deadLetters: counts.deadLetters,
         urls: {
-          metrics: `${daemon.url}/metrics`,
-          health: `${daemon.url}/readyz`,
+          metrics: `${daemon.adminUrl}/metrics`,
+          health: `${daemon.adminUrl}/readyz`,
           simulators: Object.fromEntries([...[...world.shopify].map(([n, s]) => [`shopify:${n}`, s.info.controlUrl]), ...[...world.woocommerce].map(([n, w]) => [`woocommerce:${n}`, w.info.controlUrl])]),
         },
       });

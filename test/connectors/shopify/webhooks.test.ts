@@ -52,9 +52,14 @@ describe('Shopify webhooks (verifyAndParse)', function () {
     await rejects(delivery({ 'x-shopify-topic': 'products/update', 'x-shopify-event-id': 'e1', 'x-shopify-hmac-sha256': sign(rig.cfg.clientSecret, body) }, body), 'malformed');
   });
 
-  it('rejects a signed body without the fields of its topic as malformed', async () => {
+  it('rejects a signed body that is not the resource of its topic as wrong_resource', async () => {
     const body = Buffer.from('{"id": 1}');
-    await rejects(delivery({ 'x-shopify-topic': 'orders/create', 'x-shopify-event-id': 'e2', 'x-shopify-hmac-sha256': sign(rig.cfg.clientSecret, body) }, body), 'malformed');
+    await rejects(delivery({ 'x-shopify-topic': 'orders/create', 'x-shopify-event-id': 'e2', 'x-shopify-hmac-sha256': sign(rig.cfg.clientSecret, body) }, body), 'wrong_resource');
+  });
+
+  it('rejects a signed order whose fields do not validate as malformed', async () => {
+    const body = Buffer.from('{"id": 1, "line_items": [], "created_at": "yesterday", "updated_at": "2026-01-01T00:00:00Z"}');
+    await rejects(delivery({ 'x-shopify-topic': 'orders/create', 'x-shopify-event-id': 'e2b', 'x-shopify-hmac-sha256': sign(rig.cfg.clientSecret, body) }, body), 'malformed');
   });
 
   it('acknowledges and ignores a topic it does not use', async () => {

@@ -65,8 +65,12 @@ describe('WooCommerce webhooks (verifyAndParse)', () => {
     await rejects(rig, signed('{"id":1,'), 'malformed');
   });
 
-  it('rejects a signed product delivery that is not a product as malformed', async () => {
-    await rejects(rig, signed('{"id":"abc"}'), 'malformed');
+  it('rejects a signed product delivery that is not a product as wrong_resource', async () => {
+    await rejects(rig, signed('{"id":"abc"}'), 'wrong_resource');
+  });
+
+  it('rejects a signed product delivery whose product fields do not validate as malformed', async () => {
+    await rejects(rig, signed('{"id":"abc","type":"simple"}'), 'malformed');
   });
 
   it('ignores signed topics it does not use', async () => {

@@ -10,8 +10,10 @@ const BIN = fileURLToPath(new URL('../../../bin/syncctl.js', import.meta.url));
 export interface DaemonProcess {
   readonly child: ChildProcess;
   readonly pid: number;
-  /** `http://127.0.0.1:<port>` once listening. */
+  /** The public (webhook) listener, `http://127.0.0.1:<port>`, once listening. */
   readonly url: string;
+  /** The admin listener (`/metrics`, `/healthz`, `/readyz`, `/alerts`). */
+  readonly adminUrl: string;
   /** Everything it wrote on stderr so far. */
   stderr(): string;
   /** Resolves with the exit code (null when killed by a signal) and the signal. */
@@ -40,17 +42,17 @@ export async function startDaemonProcess(configPath: string, opts: { env?: Recor
     if (err.length > 2_000_000) err = err.slice(-1_000_000);
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const url = await new Promise<string>((resolve, reject) => {
+  const urls = await new Promise<{ url: string; adminUrl: string }>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`syncctl start did not listen within ${opts.timeoutMs ?? 30_000} ms:\n${err.slice(-4000)}`));
     }, opts.timeoutMs ?? 30_000);
     const onData = () => {
-      const m = /syncctl daemon listening on (\S+)/.exec(err);
+      const m = /syncctl daemon listening on (\S+) \(webhooks\), admin on (\S+)/.exec(err);
       if (m) {
         clearTimeout(timer);
         child.stderr!.off('data', onData);
-        resolve(m[1]!);
+        resolve({ url: m[1]!, adminUrl: m[2]! });
       }
     };
     child.stderr!.on('data', onData);
@@ -62,7 +64,7 @@ export async function startDaemonProcess(configPath: string, opts: { env?: Recor
   return {
     child,
     pid: child.pid!,
-    url,
+    ...urls,
     stderr: () => err,
     exited,
     kill: (signal) => {
@@ -71,7 +73,7 @@ export async function startDaemonProcess(configPath: string, opts: { env?: Recor
   };
 }
 
-/** GET a daemon endpoint as {status, body}; status 0 when it does not answer. */
+/** GET a daemon endpoint (of its admin listener) as {status, body}; status 0 when it does not answer. */
 export async function probe(url: string, path: '/healthz' | '/readyz'): Promise<{ status: number; body: any }> {
   try {
     const r = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(5000) });

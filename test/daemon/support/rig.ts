@@ -43,7 +43,7 @@ export interface Rig {
   config: SyncConfig;
   /** A JSON config file with the same content, for `syncctl start --config`. */
   configPath: string;
-  /** Writes another config file (e.g. for a second daemon on another port). */
+  /** Writes another config file (e.g. for a second daemon on other ports: `http.public.port` and `http.admin.port`). */
   writeConfig(overrides: SyncConfigInput, name: string): string;
   /** Stock on the authority, per SKU. */
   authorityStock(): Promise<Map<string, number>>;
@@ -84,7 +84,7 @@ export async function startRig(name: string, opts: RigOptions): Promise<Rig> {
     kafka: { ...base.kafka },
     redis: base.redis,
     logging: { level: 'warn' },
-    http: { host: '127.0.0.1', port },
+    http: { public: { host: '127.0.0.1', port }, admin: { host: '127.0.0.1', port: await freePort() } },
     sources: {
       shopify: { main: { shop: shop.info.shop, url: shop.baseUrl, ...credentials, clientSecret: shop.info.clientSecret, plan: 'plus', pollIntervalSeconds: 1 } },
       woocommerce: Object.fromEntries(

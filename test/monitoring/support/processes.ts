@@ -26,11 +26,14 @@ export async function stopProcess(p: ChildProcess): Promise<void> {
 /**
  * Starts Prometheus and Alertmanager for a live test: the real recording and alert rules (alerts
  * with a short `for`), scraping `daemonPort` every second, and the real Alertmanager routing
- * with short timings and every receiver pointed at the daemon's `/alerts`. Resolves once both
- * answer `/-/ready`; returns the processes (stop them with {@link stopProcess}).
+ * with short timings and every receiver pointed at the daemon's `/alerts`. `daemonPort` is the
+ * daemon's admin listener; `token` (its http.admin.token) is sent by both as a bearer token read
+ * from `syncctl-admin-token`, as the shipped configurations do. Resolves once both answer
+ * `/-/ready`; returns the processes (stop them with {@link stopProcess}).
  */
-export async function startMonitoring(o: { dir: string; daemonPort: number; promPort: number; amPort: number; alertFor: string }): Promise<ChildProcess[]> {
+export async function startMonitoring(o: { dir: string; daemonPort: number; promPort: number; amPort: number; alertFor: string; token?: string }): Promise<ChildProcess[]> {
   const { dir, daemonPort, promPort, amPort } = o;
+  writeFileSync(join(dir, 'syncctl-admin-token'), o.token ?? '', { mode: 0o600 });
   copyFileSync(join(PROM_DIR, 'recording-rules.yml'), join(dir, 'recording-rules.yml'));
   const groups = loadRules('alert-rules.yml').map((g) => ({ ...g, rules: g.rules.map((r) => ({ ...r, for: o.alertFor })) }));
   writeFileSync(join(dir, 'alert-rules.yml'), stringify({ groups }));
@@ -38,7 +41,7 @@ export async function startMonitoring(o: { dir: string; daemonPort: number; prom
     global: { scrape_interval: '1s', evaluation_interval: '1s' },
     rule_files: ['recording-rules.yml', 'alert-rules.yml'],
     alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
-    scrape_configs: [{ job_name: 'syncctl', static_configs: [{ targets: [`127.0.0.1:${daemonPort}`] }] }],
+    scrape_configs: [{ job_name: 'syncctl', authorization: { type: 'Bearer', credentials_file: 'syncctl-admin-token' }, static_configs: [{ targets: [`127.0.0.1:${daemonPort}`] }] }],
   }));
   const am = parse(readFileSync(AM_CONFIG, 'utf8')) as { route: Record<string, unknown> & { routes: Array<Record<string, unknown>> }; receivers: Array<{ webhook_configs: Array<{ url: string }> }> };
   for (const r of [am.route, ...am.route.routes]) Object.assign(r, { group_wait: '500ms', group_interval: '1s' });
