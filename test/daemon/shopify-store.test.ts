@@ -102,7 +102,7 @@ describe('syncctl daemon on a Shopify store connected as today (Dev Dashboard ap
   });
 
   it('registers again the subscriptions Shopify deleted while the intake was unreachable, and loses no change meanwhile', async () => {
-    const url = `${rig.config.http.publicUrl ?? `http://127.0.0.1:${rig.config.http.port}`}/webhooks/shopify/main`;
+    const url = `${rig.config.http.publicUrl ?? `http://${rig.config.http.public.host}:${rig.config.http.public.port}`}/webhooks/shopify/main`;
     await eventually(async () => (await simControl(rig.shop.info.controlUrl, 'GET', '/webhooks/subscriptions')).length === SHOPIFY_SUBSCRIPTION_TOPICS.length, 'every subscription present');
     const removedBefore = (await simControl(rig.shop.info.controlUrl, 'GET', '/webhooks/subscriptions/removed')).length as number;
     await daemon.stop();
