@@ -15,6 +15,8 @@ const attribute = z.looseObject({ name: z.string().optional(), option: z.string(
 /** A product, or a variation as `/products/{id}` and webhooks show it (`type: variation`). */
 export const wooProductSchema = z.looseObject({
   id: z.number().int().positive(),
+  /** Custom meta; syncctl reads its own marker of applied adjustments (`_syncctl_adjustments`). */
+  meta_data: z.array(z.looseObject({ id: z.number().optional(), key: z.string(), value: z.unknown() })).optional(),
   name: z.string().optional(),
   type: z.string().optional(),
   status: z.string().optional(),

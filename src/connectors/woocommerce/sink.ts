@@ -22,8 +22,27 @@ interface Planned {
   target?: number;
   /** inventory `{delta}`: the relative change asked for (read-modify-write). */
   delta?: number;
+  /** inventory `{delta}`: the quantity the product has after every relative write of the batch to it. */
+  finalTarget?: number;
   /** The object as the batch response returned it. */
   written?: WooProduct;
+}
+
+/**
+ * The product meta in which the sink marks the adjustments it applied (idempotency keys, space
+ * separated, the newest last). WooCommerce has no relative stock write, so an adjustment is a
+ * read-modify-write: the marker goes in the same save as the new quantity, and the read before
+ * every adjustment finds it, so an adjustment resent after a crash (applied by WooCommerce,
+ * outcome never recorded) is recognised as applied instead of applied twice.
+ */
+export const ADJUSTMENT_MARKER = '_syncctl_adjustments';
+/** Adjustments kept in the marker per product (a resend comes within the write lease). */
+const MARKER_KEEP = 50;
+
+/** The idempotency keys of the adjustments marked applied on a product. */
+function markedAdjustments(p: WooProduct): string[] {
+  const m = p.meta_data?.find((x) => x.key === ADJUSTMENT_MARKER);
+  return typeof m?.value === 'string' ? m.value.split(' ').filter(Boolean) : [];
 }
 
 /** Per-item error codes that repeating cannot fix. */
@@ -61,7 +80,10 @@ const fromError = (w: SinkWrite, err: unknown): SinkResult => {
  *   what is there (`applied.available`), so a sale landing around our write is seen.
  * - inventory `{delta}`: read-modify-write (WooCommerce has no relative write). NOT atomic: a sale
  *   between the read and the write is overwritten; the re-check after the write reports the
- *   value actually there and logs the race.
+ *   value actually there and logs the race. The save also marks the adjustment's idempotency key
+ *   on the product (`_syncctl_adjustments` meta), and the read finds it: an adjustment resent
+ *   after a crash is reported applied, not applied twice. Several adjustments of one product in
+ *   a batch build on each other.
  * - fields `{price?, title?, status?}`: `regular_price` (decimal string), `name` (not on
  *   variations), `status`.
  * - Per-item results: an item error with a 4xx/validation code is `permanent`, others
@@ -195,6 +217,7 @@ export class WooCommerceSink implements SinkConnector {
    * (`WOO_SHARED_STOCK`, permanent): writing it would turn `manage_stock` on and split the pool.
    */
   private async prepareStock(items: Planned[], results: Map<string, SinkResult>, signal?: AbortSignal): Promise<void> {
+    const running = new Map<number, { qty: number; keys: string[]; items: Planned[] }>();
     let current: Map<number, WooProduct>;
     // A listing that fails for one parent (e.g. deleted: its variations answer 404) fails only its items.
     const failed = new Map<number, unknown>();
@@ -215,10 +238,23 @@ export class WooCommerceSink implements SinkConnector {
       else if (p.delta === undefined) continue;
       else if (now.manage_stock !== true || typeof now.stock_quantity !== 'number') results.set(p.w.writeId, permanent(p.w, 'WOO_STOCK_NOT_MANAGED', `product ${p.id} does not manage stock: a relative change has no base`));
       else {
-        p.target = now.stock_quantity + p.delta!;
-        p.update = { id: p.id, stock_quantity: p.target, manage_stock: true };
+        // Several adjustments of one product in a batch build on each other (the batch applies
+        // its updates in order), and each carries the marker with every key so far.
+        let run = running.get(p.id);
+        if (!run) running.set(p.id, (run = { qty: now.stock_quantity, keys: markedAdjustments(now), items: [] }));
+        if (run.keys.includes(p.w.idempotencyKey)) {
+          // Applied before (a resend after a crash): report the stock as it is, change nothing.
+          results.set(p.w.writeId, { writeId: p.w.writeId, status: 'ok', applied: { available: now.stock_quantity, version: modifiedIso(now), readBack: true, alreadyApplied: true } });
+          continue;
+        }
+        run.qty += p.delta!;
+        run.keys = [...run.keys, p.w.idempotencyKey].slice(-MARKER_KEEP);
+        run.items.push(p);
+        p.target = run.qty;
+        p.update = { id: p.id, stock_quantity: p.target, manage_stock: true, meta_data: [{ key: ADJUSTMENT_MARKER, value: run.keys.join(' ') }] };
       }
     }
+    for (const run of running.values()) for (const p of run.items) p.finalTarget = run.qty;
   }
 
   private async sendChunk(path: string, items: Planned[], results: Map<string, SinkResult>, signal?: AbortSignal): Promise<void> {
@@ -260,7 +296,7 @@ export class WooCommerceSink implements SinkConnector {
     const version = modifiedIso(src);
     if (p.w.kind === 'inventory' || p.w.kind === 'adjust') {
       const available = src.manage_stock === true ? src.stock_quantity ?? null : null;
-      if (p.delta !== undefined && available !== p.target) {
+      if (p.delta !== undefined && available !== (p.finalTarget ?? p.target)) {
         this.opts.log.warn({ id: p.id, target: p.target, available }, 'WooCommerce stock changed around a relative write (no atomic adjust in WooCommerce)');
       }
       return { available, written: p.target, version, readBack: now !== undefined };

@@ -36,7 +36,7 @@ export function generateCatalog(store: WooStore, o: WooCatalogOptions, seed: num
   const blank = (id: number, t: number): ProductRecord => ({
     id, parentId: 0, type: 'simple', name: '', slug: '', status: 'publish', description: '', shortDescription: '', sku: '',
     regularPrice: '', salePrice: '', manageStock: true, stockQuantity: 0, stockStatus: 'instock', backorders: 'no',
-    createdMs: t, modifiedMs: t, children: [], attributes: [], menuOrder: 0, totalSales: 0,
+    createdMs: t, modifiedMs: t, children: [], attributes: [], menuOrder: 0, totalSales: 0, meta: [],
   });
   const stockFor = (rec: ProductRecord, sku: string) => {
     // Draw the same count of numbers per SKU whatever the ratios, so changing one ratio moves nothing else.

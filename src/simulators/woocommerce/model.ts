@@ -36,6 +36,8 @@ export interface ProductRecord {
   attributes: Array<{ name: string; options: string[] }>;
   menuOrder: number;
   totalSales: number;
+  /** Custom meta (`meta_data`): what `update_meta_data` keeps; internal keys (`_stock`...) are not here. */
+  meta: Array<{ id: number; key: string; value: unknown }>;
 }
 
 /** Order statuses (without the `wc-` prefix). */

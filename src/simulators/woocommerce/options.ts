@@ -25,6 +25,14 @@ export const wooFaultsSchema = z.object({
   repeatProductUpdated: z.number().int().min(0).max(2).default(0),
   /** Order deliveries skipped (recorded as `skipped`): a background job held the order when its hook fired. */
   skipOrderWebhooksPercent: z.number().min(0).max(100).default(0),
+  /**
+   * Write requests (POST/PUT/DELETE) that are applied, then left unanswered: the connection is
+   * closed (a proxy timing out, PHP killed after the commit). The client cannot tell whether it
+   * was applied.
+   */
+  loseWriteAnswersPercent: z.number().min(0).max(100).default(0),
+  /** Delay between applying a write request and answering it, in ms: a window in which a client can die. */
+  writeAnswerDelayMs: z.number().int().min(0).default(0),
 });
 /** Fault settings (all fields resolved). */
 export type WooFaults = z.infer<typeof wooFaultsSchema>;

@@ -19,6 +19,8 @@ export interface ProductPatch {
   attributes?: Array<{ name: string; options: string[] }>;
   /** `date_created` (site time) or `date_created_gmt`, as GMT epoch ms (whole seconds). */
   createdMs?: number;
+  /** `meta_data` items, applied in order with `update_meta_data`. */
+  metaData?: Array<{ id?: number; key: string; value: unknown }>;
 }
 
 const PRODUCT_TYPES = ['simple', 'grouped', 'external', 'variable'] as const;
@@ -81,6 +83,7 @@ export function parseProductInput(body: Record<string, unknown>, opts: { strict:
   patch.backorders = oneOf('backorders', BACKORDERS);
   patch.menuOrder = int('menu_order');
   if (body.attributes !== undefined) patch.attributes = parseAttributes(body.attributes, opts.variation);
+  if (body.meta_data !== undefined) patch.metaData = parseMetaData(body.meta_data);
   if (!opts.variation) {
     // set_date_created: `date_created` without a zone is site time; `date_created_gmt` is GMT.
     const local = str('date_created');
@@ -113,3 +116,15 @@ function parseAttributes(raw: unknown, variation: boolean): Array<{ name: string
     return { name, options };
   });
 }
+
+/** `meta_data`: an array of `{id?, key, value}` (the schema's; WooCommerce skips items without a key). */
+function parseMetaData(raw: unknown): Array<{ id?: number; key: string; value: unknown }> {
+  if (!Array.isArray(raw)) throw invalidParam('meta_data', 'meta_data is not of type array.');
+  return raw.flatMap((m: unknown) => {
+    const o = (m ?? {}) as Record<string, unknown>;
+    if (typeof o.key !== 'string' || o.key === '') return [];
+    const id = typeof o.id === 'number' ? o.id : typeof o.id === 'string' && /^\d+$/.test(o.id) ? Number(o.id) : undefined;
+    return [{ ...(id ? { id } : {}), key: o.key, value: o.value ?? '' }];
+  });
+}
+

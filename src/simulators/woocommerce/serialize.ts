@@ -72,7 +72,7 @@ export function productJson(store: WooStore, p: ProductRecord, ctx: SiteContext)
     default_attributes: [],
     variations: variable ? [...p.children] : [],
     menu_order: p.menuOrder,
-    meta_data: [],
+    meta_data: metaJson(p),
     stock_status: variable && !p.manageStock ? store.parentStockStatus(p) : p.stockStatus,
     has_options: variable,
     _links: links(ctx, `products/${p.id}`, 'products'),
@@ -110,7 +110,7 @@ export function variationJson(store: WooStore, p: ProductRecord, ctx: SiteContex
     image: null,
     attributes: p.attributes.map((a) => ({ id: 0, name: a.name, option: a.options[0] ?? '' })),
     menu_order: p.menuOrder,
-    meta_data: [],
+    meta_data: metaJson(p),
     _links: {
       ...links(ctx, `products/${p.parentId}/variations/${p.id}`, `products/${p.parentId}/variations`),
       up: [{ href: `${ctx.apiUrl}/products/${p.parentId}` }],
@@ -220,3 +220,9 @@ export function webhookJson(w: WebhookRecord, ctx: SiteContext): Record<string, 
 function links(ctx: SiteContext, self: string, collection: string) {
   return { self: [{ href: `${ctx.apiUrl}/${self}` }], collection: [{ href: `${ctx.apiUrl}/${collection}` }] };
 }
+
+/** `meta_data` of a product or variation: its custom meta, with ids. */
+function metaJson(p: ProductRecord): Array<{ id: number; key: string; value: unknown }> {
+  return p.meta.map((m) => ({ id: m.id, key: m.key, value: m.value }));
+}
+

@@ -78,6 +78,7 @@ export async function startWooCommerceSimulator(input: WooCommerceSimulatorOptio
   const authSettings: AuthSettings = { consumerKey, consumerSecret, permissions: options.keyPermissions, siteUrl: '', requireOAuthOverHttp: options.requireOAuthOverHttp, now: Date.now };
   const faults: WooFaults = { ...options.faults };
   const throttleRandom = randomStream(options.seed, 'throttle');
+  const loseRandom = randomStream(options.seed, 'lose-answers');
   const queue = new WebhookQueue({
     store,
     siteUrl: () => site.siteUrl,
@@ -148,6 +149,15 @@ export async function startWooCommerceSimulator(input: WooCommerceSimulatorOptio
           path: qIdx < 0 ? req.url : req.url.slice(0, qIdx),
         };
         const res = await handler(apiReq);
+        if (req.method !== 'GET') {
+          if (faults.writeAnswerDelayMs > 0) await sleep(faults.writeAnswerDelayMs);
+          if (loseRandom.percent(faults.loseWriteAnswersPercent)) {
+            // Applied, never answered: the connection closes under the client.
+            reply.hijack();
+            req.raw.socket.destroy();
+            return reply;
+          }
+        }
         if (res.headers) reply.headers(res.headers);
         const fields = apiReq.query.get('_fields');
         return sendJson(reply, res.status ?? 200, fields === undefined ? res.body : filterResponseFields(res.body, fields));

@@ -140,6 +140,7 @@ export class WooStore {
       attributes: [],
       menuOrder: 0,
       totalSales: 0,
+      meta: [],
     };
     this.applyPatch(rec, patch);
     rec.slug = slugify(rec.name || `product-${rec.id}`);
@@ -264,6 +265,20 @@ export class WooStore {
     if (taken) throw new WooApiError('product_invalid_sku', 'Invalid or duplicated SKU.', 400, { resource_id: taken.id, unique_sku: `${sku}-1` });
   }
 
+  /**
+   * `WC_Data::update_meta_data($key, $value, $meta_id)` as the REST controllers call it for each
+   * `meta_data` item: with an id, that meta (key and value replaced); without, the first meta of
+   * the key gets the value (others of the key are set to null, i.e. deleted on save), else a new
+   * meta is added. Meta ids share one sequence per store (the postmeta table's).
+   */
+  private updateMeta(rec: ProductRecord, m: { id?: number; key: string; value: unknown }): void {
+    if (!m.id) rec.meta = rec.meta.filter((x, i) => x.key !== m.key || i === rec.meta.findIndex((y) => y.key === m.key));
+    const at = m.id ? rec.meta.findIndex((x) => x.id === m.id) : rec.meta.findIndex((x) => x.key === m.key);
+    if (at >= 0) rec.meta[at] = { id: rec.meta[at]!.id, key: m.key, value: m.value };
+    else rec.meta.push({ id: ++this.metaSeq, key: m.key, value: m.value });
+  }
+  private metaSeq = 0;
+
   private applyPatch(rec: ProductRecord, patch: ProductPatch): void {
     this.revision++;
     if (patch.sku !== undefined && patch.sku !== rec.sku) {
@@ -283,6 +298,7 @@ export class WooStore {
     if (patch.manageStock !== undefined) rec.manageStock = patch.manageStock;
     if (patch.backorders !== undefined) rec.backorders = patch.backorders;
     if (patch.stockStatus !== undefined) rec.stockStatus = patch.stockStatus;
+    for (const m of patch.metaData ?? []) this.updateMeta(rec, m);
     const parent = this.managingParent(rec);
     if (rec.manageStock || parent) {
       // `get_manage_stock()` is truthy ("parent") for a variation left to its parent: the

@@ -33,7 +33,7 @@ describe('WooCommerceSink', function () {
       rig = await startRig({ products: 150 });
     });
     after(async () => rig.close());
-    afterEach(() => rig.sim.setFaults({ throttlePercent: 0 }));
+    afterEach(() => rig.sim.setFaults({ throttlePercent: 0, loseWriteAnswersPercent: 0 }));
 
     it('applies the good items of a batch and reports a bad one as permanent', async () => {
       const a = catalogSku(1, 1);
@@ -81,6 +81,37 @@ describe('WooCommerceSink', function () {
       assert.ok(r?.status === 'ok');
       assert.equal(r.applied.available, before - 3);
       assert.equal(await stockOf(rig, sku), before - 3);
+    });
+
+    it('applies an adjustment resent after its answer was lost only once: the marker saved with the quantity is read back', async () => {
+      const sku = catalogSku(6, 1);
+      const before = await stockOf(rig, sku);
+      const w: SinkWrite = { writeId: newId(), sku, kind: 'adjust', idempotencyKey: newId(), refs: await refsOf(rig, sku), payload: { delta: -4 } };
+      rig.sim.setFaults({ loseWriteAnswersPercent: 100 });
+      const [lost] = await rig.conn.sink.write([w]);
+      rig.sim.setFaults({ loseWriteAnswersPercent: 0 });
+      assert.equal(lost?.status, 'retriable', 'no answer: the outcome is unknown');
+      assert.equal(await stockOf(rig, sku), before - 4, 'WooCommerce applied it');
+      const [again] = await rig.conn.sink.write([w]); // the writers resend with the same key
+      assert.ok(again?.status === 'ok');
+      assert.equal(again.applied.available, before - 4);
+      assert.equal(again.applied.alreadyApplied, true);
+      assert.equal(await stockOf(rig, sku), before - 4, 'not applied twice');
+      const marker = (await productBySku(rig.sim, sku)).meta_data.find((m: { key: string }) => m.key === '_syncctl_adjustments');
+      assert.match(marker.value, new RegExp(w.idempotencyKey));
+    });
+
+    it('builds several adjustments of one product in one batch on each other', async () => {
+      const sku = catalogSku(7, 1);
+      const before = await stockOf(rig, sku);
+      const refs = await refsOf(rig, sku);
+      const ws: SinkWrite[] = [-1, -2, 5].map((delta) => ({ writeId: newId(), sku, kind: 'adjust', idempotencyKey: newId(), refs, payload: { delta } }));
+      const rs = await rig.conn.sink.write(ws);
+      assert.deepEqual(rs.map((r) => r.status), ['ok', 'ok', 'ok']);
+      assert.equal(await stockOf(rig, sku), before + 2);
+      const again = await rig.conn.sink.write(ws); // all three resent: none applies again
+      assert.deepEqual(again.map((r) => r.status === 'ok' && r.applied.alreadyApplied), [true, true, true]);
+      assert.equal(await stockOf(rig, sku), before + 2);
     });
 
     it('writes price and title as WooCommerce fields', async () => {
