@@ -1,5 +1,4 @@
 import pg from 'pg';
-import { deleteKeysByPrefix } from '../../pipeline/cache/redis.js';
 import { deleteTopicsByPrefix } from '../../pipeline/kafka/topics.js';
 import type { SyncConfig } from '../../config/schema.js';
 import { quoteIdent } from '../../db/pool.js';
@@ -18,7 +17,7 @@ export function demoConfig(config: SyncConfig): SyncConfig {
     database: { ...config.database, schema: DEMO_SCHEMA },
     kafka: { ...config.kafka, topicPrefix: `syncctl-demo-${run}` },
     redis: { ...config.redis, keyPrefix: `syncctl-demo:${run}:` },
-    daemon: { ...config.daemon, groupPrefix: `syncctl-demo-${run}`, settleSeconds: Math.min(config.daemon.settleSeconds, 3) },
+    daemon: { ...config.daemon, groupPrefix: `syncctl-demo-${run}`, settleSeconds: Math.min(config.daemon.settleSeconds, 3), drainTimeoutSeconds: Math.min(config.daemon.drainTimeoutSeconds, 15) },
     monitoring: { ...config.monitoring, metricsHistory: { ...config.monitoring.metricsHistory, intervalSeconds: 10 } },
   };
 }
@@ -57,10 +56,13 @@ export async function resetDemoState(config: SyncConfig): Promise<void> {
   }
 }
 
-/** Removes what a demo run left in Kafka and Connect (its topics, the ERP connector and slot). */
-export async function cleanupDemoRun(config: SyncConfig): Promise<void> {
+/** Removes the demo's ERP connector from Kafka Connect (with its replication slot and publication). */
+export async function removeDemoConnector(config: SyncConfig, timeoutMs = 30_000): Promise<void> {
   const erp = config.sources.erp;
-  if (erp) await new DebeziumConnector(erp, connectUrlOf(config), { connectorName: erp.connectorName }).remove().catch(() => undefined);
-  await deleteKeysByPrefix(config.redis.url, config.redis.keyPrefix);
+  if (erp) await new DebeziumConnector(erp, connectUrlOf(config), { connectorName: erp.connectorName }).remove(timeoutMs);
+}
+
+/** Deletes the Kafka topics of this demo run (its own topic prefix). */
+export async function removeDemoTopics(config: SyncConfig): Promise<void> {
   await deleteTopicsByPrefix(createKafka(config.kafka).admin(), config.kafka.topicPrefix);
 }
