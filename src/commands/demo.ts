@@ -45,24 +45,24 @@ export default class Demo extends BaseCommand<typeof Demo> {
     }
     const abort = new AbortController();
     let emergency: (() => Promise<void>) | undefined;
-    let firstAt = 0;
+    // 1st signal: stop the traffic and finish properly; 2nd: exit now, still stopping the stack
+    // components the demo started; 3rd: exit at once. npm forwards the terminal's SIGINT to its
+    // child, which then gets one keypress twice: a signal right after the previous one is the same.
+    let signals = 0;
+    let lastAt = 0;
     const onSignal = (sig: NodeJS.Signals) => {
-      if (!firstAt) {
-        firstAt = Date.now();
-        if (human) this.phase(`${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping the traffic (Ctrl-C again to exit at once).`);
-        abort.abort();
-        return;
-      }
-      if (Date.now() - firstAt < SAME_KEYPRESS_MS) return;
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
+      if (Date.now() - lastAt < SAME_KEYPRESS_MS) return;
+      lastAt = Date.now();
+      signals++;
+      const key = sig === 'SIGINT' ? 'Ctrl-C' : sig;
       const code = sig === 'SIGTERM' ? 143 : 130;
-      this.phase(`${sig === 'SIGINT' ? 'Ctrl-C' : sig} again: exiting now, without the check.`);
-      const exit = () => process.exit(code);
-      // Still stops what the demo started (Kafka, Connect: a few seconds); a third signal skips even that.
-      process.once('SIGINT', exit);
-      process.once('SIGTERM', exit);
-      void (emergency ? emergency() : Promise.resolve()).finally(exit);
+      if (signals === 1) {
+        if (human) this.phase(`${key}: stopping the traffic (${key} again to exit at once).`);
+        abort.abort();
+      } else if (signals === 2) {
+        this.phase(`${key} again: exiting now, without the check.`);
+        void (emergency ? emergency() : Promise.resolve()).finally(() => process.exit(code));
+      } else process.exit(code);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
@@ -136,7 +136,7 @@ export default class Demo extends BaseCommand<typeof Demo> {
   }
 
   private settling(p: SettleProgress): void {
-    const line = `  settling ${p.elapsedSeconds} s of at most ${p.maxSeconds} s: ${p.pendingWrites} writes pending, ${p.unpublishedEvents} events to publish, ${n(p.arrivingPerSecond, "event")}/s still arriving`;
+    const line = `  settling ${p.elapsedSeconds} s of at most ${p.maxSeconds} s: ${p.pendingWrites} writes pending, ${p.unpublishedEvents} events to publish, ${n(p.arrivingPerSecond, 'event')}/s still arriving`;
     this.redraw([line], 10, p.elapsedSeconds);
   }
 

@@ -12,12 +12,14 @@ export const DEMO_SCHEMA = 'syncctl_demo';
 /** The config the demo runs with: its own schema, topic prefix and consumer groups for this run. */
 export function demoConfig(config: SyncConfig): SyncConfig {
   const run = Date.now().toString(36);
+  // `syncctl-demo-<run>` with the default topic prefix
+  const prefix = `${config.kafka.topicPrefix}-demo-${run}`;
   return {
     ...config,
     database: { ...config.database, schema: DEMO_SCHEMA },
-    kafka: { ...config.kafka, topicPrefix: `syncctl-demo-${run}` },
-    redis: { ...config.redis, keyPrefix: `syncctl-demo:${run}:` },
-    daemon: { ...config.daemon, groupPrefix: `syncctl-demo-${run}`, settleSeconds: Math.min(config.daemon.settleSeconds, 3), drainTimeoutSeconds: Math.min(config.daemon.drainTimeoutSeconds, 15) },
+    kafka: { ...config.kafka, topicPrefix: prefix },
+    redis: { ...config.redis, keyPrefix: `${prefix}:` },
+    daemon: { ...config.daemon, groupPrefix: prefix, settleSeconds: Math.min(config.daemon.settleSeconds, 3), drainTimeoutSeconds: Math.min(config.daemon.drainTimeoutSeconds, 15) },
     monitoring: { ...config.monitoring, metricsHistory: { ...config.monitoring.metricsHistory, intervalSeconds: 10 } },
   };
 }

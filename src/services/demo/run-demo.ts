@@ -215,6 +215,7 @@ export async function runDemo(userConfig: SyncConfig, o: DemoOptions): Promise<D
     let lastProcessed = processed;
     while (!o.signal.aborted && (!o.durationSeconds || Date.now() - liveStart < o.durationSeconds * 1000)) {
       await sleep(1000, o.signal).catch(() => undefined);
+      if (o.signal.aborted) break;
       await health.check();
       const counts = await counters(pool, health);
       o.onTick?.({
