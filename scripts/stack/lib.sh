@@ -28,12 +28,20 @@ fetch_jars() {
   echo "$sum" > "$dest/.stamp"
 }
 
+# running <pid>: true when the process exists and is not a zombie (a process this script launched
+# and killed stays a zombie until the script exits: it is gone all the same).
+running() {
+  kill -0 "$1" 2>/dev/null || return 1
+  local state; state="$(ps -o stat= -p "$1" 2>/dev/null || true)"
+  [[ "$state" != Z* ]]
+}
+
 # pid_alive <pidfile>: true when the pid file names a live process.
 pid_alive() {
   local f="$1"
   [[ -f "$f" ]] || return 1
   local pid; pid="$(cat "$f")"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
+  [[ -n "$pid" ]] && running "$pid"
 }
 
 # port_open <port>: true when something accepts TCP connections on 127.0.0.1:<port>.
@@ -56,11 +64,11 @@ stop_pid() {
   local pid; pid="$(cat "$f")"
   log "stopping $name (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then
+  for _ in $(seq 1 100); do running "$pid" || break; sleep 0.2; done
+  if running "$pid"; then
     log "$name did not stop in 20 s: SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 50); do running "$pid" || break; sleep 0.1; done
   fi
   rm -f "$f"
 }

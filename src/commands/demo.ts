@@ -128,7 +128,7 @@ export default class Demo extends BaseCommand<typeof Demo> {
     const lines = [
       head,
       `  ${`sync latency, last ${s.latencyWindowSeconds} s`.padEnd(38)}${'p50'.padStart(7)}  ${'p99'.padStart(7)}  ${'writes'.padStart(7)}`,
-      ...s.latency.map((l) => `    ${PATH_LABELS[l.path].padEnd(36)}${ms(l.p50Ms).padStart(7)}  ${ms(l.p99Ms).padStart(7)}  ${String(l.samples).padStart(7)}`),
+      ...s.latency.filter((l) => s.withErp || !l.path.includes('erp')).map((l) => `    ${PATH_LABELS[l.path].padEnd(36)}${ms(l.p50Ms).padStart(7)}  ${ms(l.p99Ms).padStart(7)}  ${String(l.samples).padStart(7)}`),
       `  ${chalk.dim('expected:')} ${expected(s.problems)}`,
       `  ${unexpected(s.problems) ? chalk.red(`unexpected: ${unexpected(s.problems)} (syncctl dlq list / conflicts list)`) : chalk.green('unexpected: none')}`,
     ];
@@ -174,7 +174,7 @@ function expected(p: DemoProblems): string {
   return [
     `held: ${n(p.heldOrderLines, 'order line')} for SKUs one store sells alone`,
     `${n(p.unmatchedSkus, 'unmatched SKU')}`,
-    `${n(p.policyDecisions, 'price edit')} the ERP won`,
+    `${n(p.policyDecisions, 'concurrent edit')} decided by a field policy`,
   ].join(' · ');
 }
 

@@ -70,6 +70,8 @@ export interface DemoSnapshot {
   /** Sync latency (source change → applied on the target) over the last {@link LATENCY_WINDOW_SECONDS} s, by path. */
   latency: PathLatency[];
   latencyWindowSeconds: number;
+  /** Whether the demo runs with the ERP (else its latency paths do not apply). */
+  withErp: boolean;
   /** Open conflicts (all kinds). */
   conflicts: number;
   /** Open dead letters (all kinds). */
@@ -193,7 +195,7 @@ export async function runDemo(userConfig: SyncConfig, o: DemoOptions): Promise<D
     say('Initialising the database and topics...');
     await initDb(config);
     if (o.signal.aborted) throw new Interrupted();
-    say(`Starting simulated stores (${o.products} products × ${o.variantsPerProduct} variants, with deliberate drift) and the sample ERP...`);
+    say(`Starting simulated stores (${o.products} products × ${o.variantsPerProduct} variants, with deliberate drift)${config.sources.erp ? ' and the sample ERP' : ''}...`);
     world = await startSimulatedWorld(config, { products: o.products, variantsPerProduct: o.variantsPerProduct });
     say('Starting the sync daemon (initial load through the pollers)...');
     connectorMayExist = withConnect;
@@ -204,7 +206,7 @@ export async function runDemo(userConfig: SyncConfig, o: DemoOptions): Promise<D
     if (initial === 'interrupted') throw new Interrupted();
     if (initial === 'timeout') say('The initial load did not settle within 120 s; starting the traffic anyway.');
     latency.reset();
-    say(`Live traffic: ${o.ordersPerSecond} orders/s per store, ${o.erpChangesPerSecond} ERP changes/s. ${o.durationSeconds ? `Running ${o.durationSeconds} s (Ctrl-C stops earlier).` : 'Ctrl-C to stop.'}`);
+    say(`Live traffic: ${o.ordersPerSecond} orders/s per store${config.sources.erp ? `, ${o.erpChangesPerSecond} ERP changes/s` : ''}. ${o.durationSeconds ? `Running ${o.durationSeconds} s (Ctrl-C stops earlier).` : 'Ctrl-C to stop.'}`);
     await world.setTraffic(o.ordersPerSecond);
     if (config.sources.erp && o.erpChangesPerSecond > 0) {
       erpRun = runErpGenerator({ databaseUrl: config.sources.erp.databaseUrl, ratePerSecond: o.erpChangesPerSecond, signal: erpAbort.signal }).catch((err) => {
@@ -225,6 +227,7 @@ export async function runDemo(userConfig: SyncConfig, o: DemoOptions): Promise<D
         writesApplied: writes,
         latency: latency.window(),
         latencyWindowSeconds: LATENCY_WINDOW_SECONDS,
+        withErp: Boolean(config.sources.erp),
         conflicts: counts.conflicts,
         deadLetters: counts.deadLetters,
         problems: await problems(pool, health),
@@ -243,7 +246,7 @@ export async function runDemo(userConfig: SyncConfig, o: DemoOptions): Promise<D
     const end = await settle(pool, health, o.settleSeconds, undefined, o.onSettle);
     settled = end === 'settled';
     if (!settled) say(`The pipeline did not settle within ${o.settleSeconds} s; checking anyway.`);
-    say('Final check: reading every channel and the ERP...');
+    say(`Final check: reading every channel${config.sources.erp ? ' and the ERP' : ''}...`);
     convergence = await checkConvergence(config);
   } catch (err) {
     if (err instanceof ComponentFailed) failure = err.failure;
