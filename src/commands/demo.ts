@@ -129,8 +129,9 @@ export default class Demo extends BaseCommand<typeof Demo> {
       head,
       `  ${`sync latency, last ${s.latencyWindowSeconds} s`.padEnd(38)}${'p50'.padStart(7)}  ${'p99'.padStart(7)}  ${'writes'.padStart(7)}`,
       ...s.latency.filter((l) => s.withErp || !l.path.includes('erp')).map((l) => `    ${PATH_LABELS[l.path].padEnd(36)}${ms(l.p50Ms).padStart(7)}  ${ms(l.p99Ms).padStart(7)}  ${String(l.samples).padStart(7)}`),
-      `  ${chalk.dim('expected:')} ${expected(s.problems)}`,
-      `  ${unexpected(s.problems) ? chalk.red(`unexpected: ${unexpected(s.problems)} (syncctl dlq list / conflicts list)`) : chalk.green('unexpected: none')}`,
+      `  expected:   ${expectedParts(s.problems)[0]}`,
+      `              ${expectedParts(s.problems).slice(1).join(' · ')}`,
+      `  ${unexpected(s.problems) ? chalk.red(`unexpected: ${unexpected(s.problems)} (syncctl dlq list / conflicts list)`) : `unexpected: ${chalk.green('none')}`}`,
     ];
     this.redraw(lines, 1, s.elapsedSeconds);
   }
@@ -152,9 +153,13 @@ export default class Demo extends BaseCommand<typeof Demo> {
       this.log('');
       this.log(table(['CHANNEL', 'COMPARED', 'MISMATCHED', 'MISSING'], s.convergence!.channels.map((c) => [c.channel, String(c.compared), String(c.mismatched), String(c.missing)])));
       this.log(`\n${s.converged ? chalk.green('Converged') : chalk.red('NOT converged')}: every channel ${s.converged ? 'shows' : 'should show'} the ${s.convergence!.authority} quantity minus its buffer (${s.convergence!.skus} SKUs).${s.settled ? '' : ' (The pipeline had not settled.)'}`);
-      const lat = s.latencyByPath.filter((l) => l.samples).map((l) => `${PATH_LABELS[l.path]} ${ms(l.p50Ms)} / ${ms(l.p99Ms)}`);
-      if (lat.length) this.log(`Sync latency over the run, p50 / p99: ${lat.join('; ')}.`);
-      this.log(`Expected: ${expected(s.problems)}. Unexpected: ${unexpected(s.problems) ?? 'none'}.`);
+      const lat = s.latencyByPath.filter((l) => l.samples);
+      if (lat.length) {
+        this.log(`${'Sync latency over the run'.padEnd(38)}${'p50'.padStart(7)}  ${'p99'.padStart(8)}  ${'writes'.padStart(7)}`);
+        for (const l of lat) this.log(`  ${PATH_LABELS[l.path].padEnd(36)}${ms(l.p50Ms).padStart(7)}  ${ms(l.p99Ms).padStart(8)}  ${String(l.samples).padStart(7)}`);
+      }
+      this.log(`Expected:   ${expectedParts(s.problems).join('\n            ')}`);
+      this.log(`Unexpected: ${unexpected(s.problems) ?? 'none'}`);
     }
     this.log(`Events processed ${s.eventsProcessed}, writes ${s.writesApplied}, ${s.durationSeconds} s.${s.stackStarted.length ? ` Stopped what the demo started: ${s.stackStarted.join(', ')}.` : ''}`);
   }
@@ -170,13 +175,14 @@ const truncate = (l: string, width: number): string => {
 };
 
 /** What the demo causes on purpose. */
-function expected(p: DemoProblems): string {
+function expectedParts(p: DemoProblems): string[] {
   return [
-    `held: ${n(p.heldOrderLines, 'order line')} for SKUs one store sells alone`,
-    `${n(p.unmatchedSkus, 'unmatched SKU')}`,
+    `held: ${n(p.heldOrderLines, 'order line')} for SKUs one store sells alone (dead letters)`,
+    `${n(p.unmatchedSkus, 'unmatched SKU')} (conflicts)`,
     `${n(p.policyDecisions, 'concurrent edit')} decided by a field policy`,
-  ].join(' · ');
+  ];
 }
+const expected = (p: DemoProblems): string => expectedParts(p).join(' · ');
 
 /** Anything else; undefined when there is nothing. */
 function unexpected(p: DemoProblems): string | undefined {

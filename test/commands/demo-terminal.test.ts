@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { configSchema } from '../../src/config/schema.js';
 import { loadConfig } from '../../src/config/load.js';
 import { stackStatus } from '../../src/stack/manager.js';
 import { deleteTopicsByPrefix } from '../../src/pipeline/kafka/topics.js';
 import { createKafka } from '../../src/pipeline/kafka/client.js';
 import { quoteIdent } from '../../src/db/pool.js';
+import { removeErpTopics } from '../../src/services/demo/reset.js';
 import { REPO_ROOT } from '../support/cli.js';
 import { randomSuffix } from '../support/config.js';
 import { freePort } from '../support/ports.js';
@@ -62,9 +62,8 @@ describe('npm run demo in a real terminal (Ctrl-C as keystrokes)', function () {
     } finally {
       await admin.end();
     }
-    const kafka = createKafka(configSchema.parse({}).kafka);
-    await deleteTopicsByPrefix(kafka.admin(), names.erpTopics).catch(() => undefined);
-    await deleteTopicsByPrefix(kafka.admin(), names.topics).catch(() => undefined);
+    await removeErpTopics(config).catch(() => undefined);
+    await deleteTopicsByPrefix(createKafka(config.kafka).admin(), names.topics).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -97,7 +96,8 @@ describe('npm run demo in a real terminal (Ctrl-C as keystrokes)', function () {
       assert.match(out, /CHANNEL\s+COMPARED\s+MISMATCHED\s+MISSING/);
       assert.match(out, /\nConverged: every channel shows the erp quantity/);
       assert.match(out, /sync latency, last 30 s/);
-      assert.match(out, /Unexpected: none\./);
+      assert.match(out, /\nUnexpected: none\n/);
+      assert.match(out, /Sync latency over the run\s+p50\s+p99/);
       assert.doesNotMatch(out, NOISE);
       await term.exited;
       await assertNothingLeft(stackBefore);

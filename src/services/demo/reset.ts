@@ -44,6 +44,8 @@ export async function resetDemoState(config: SyncConfig): Promise<void> {
   const erp = config.sources.erp;
   if (!erp) return;
   await new DebeziumConnector(erp, connectUrlOf(config), { connectorName: erp.connectorName }).remove().catch(() => undefined);
+  // The previous runs' change events: a new run reading them would see their SKUs (and quantities) as the ERP's.
+  await removeErpTopics(config);
   const u = new URL(erp.databaseUrl);
   const db = decodeURIComponent(u.pathname.slice(1));
   u.pathname = '/postgres';
@@ -62,6 +64,21 @@ export async function resetDemoState(config: SyncConfig): Promise<void> {
 export async function removeDemoConnector(config: SyncConfig, timeoutMs = 30_000): Promise<void> {
   const erp = config.sources.erp;
   if (erp) await new DebeziumConnector(erp, connectUrlOf(config), { connectorName: erp.connectorName }).remove(timeoutMs);
+}
+
+/** Deletes the topics of the demo's ERP connector (`<erp.topicPrefix>.*` and its heartbeat topic). */
+export async function removeErpTopics(config: SyncConfig): Promise<void> {
+  const erp = config.sources.erp;
+  if (!erp) return;
+  const admin = createKafka(config.kafka).admin();
+  try {
+    await admin.connect();
+    const heartbeat = `__debezium-heartbeat.${erp.topicPrefix}`;
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${erp.topicPrefix}.`) || t === heartbeat);
+    if (topics.length) await admin.deleteTopics({ topics, timeout: 10_000 });
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
 
 /** Deletes the Kafka topics of this demo run (its own topic prefix). */
