@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -10,6 +10,8 @@ import { deleteTopicsByPrefix } from '../../src/pipeline/kafka/topics.js';
 import { createKafka } from '../../src/pipeline/kafka/client.js';
 import { quoteIdent } from '../../src/db/pool.js';
 import { removeErpTopics } from '../../src/services/demo/reset.js';
+import { configSchema } from '../../src/config/schema.js';
+import { stackDir } from '../../src/stack/paths.js';
 import { REPO_ROOT } from '../support/cli.js';
 import { randomSuffix } from '../support/config.js';
 import { freePort } from '../support/ports.js';
@@ -124,6 +126,83 @@ describe('npm run demo in a real terminal (Ctrl-C as keystrokes)', function () {
       assert.doesNotMatch(out, NOISE);
       await term.exited;
       await assertNothingLeft(stackBefore);
+    } finally {
+      await term.close();
+    }
+  });
+});
+
+/**
+ * A component dying in the middle of the demo: the demo names it in one line and ends at once
+ * with a failure summary, instead of minutes of connection retries on the screen. The demo runs
+ * without the ERP on a Kafka of its own (own stack directory and ports), which it starts and
+ * which the test then kills.
+ */
+describe('syncctl demo in a real terminal when Kafka dies during the run', function () {
+  this.timeout(300_000);
+  let dir: string;
+  let file: string;
+  let ports: number[];
+  let db: string;
+
+  before(async () => {
+    await assertScriptAvailable();
+    dir = mkdtempSync(join(tmpdir(), 'syncctl-pty-dies-'));
+    const jars = join(stackDir(configSchema.parse({}).stack.dir), 'kafka', 'jars');
+    if (existsSync(jars)) {
+      mkdirSync(join(dir, 'stack', 'kafka'), { recursive: true });
+      symlinkSync(jars, join(dir, 'stack', 'kafka', 'jars'));
+    }
+    db = `syncctl_pty_dies_${randomSuffix()}`;
+    ports = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const [http, main, eu, outlet, kafka, controller] = ports;
+    const base = parseYaml(readFileSync(join(REPO_ROOT, 'config/config.yml'), 'utf8'));
+    delete base.sources.erp;
+    base.sync.authority = 'shopify:main';
+    base.sync.fieldPolicies.price = 'priority:shopify:main';
+    base.database.url = `postgres://postgres@127.0.0.1:5432/${db}`;
+    base.kafka.brokers = [`127.0.0.1:${kafka}`];
+    base.http.port = http;
+    base.sources.shopify.main.url = `http://127.0.0.1:${main}`;
+    base.sources.shopify.eu.url = `http://127.0.0.1:${eu}`;
+    base.sources.woocommerce.outlet.url = `http://127.0.0.1:${outlet}`;
+    base.logging.file = join(REPO_ROOT, 'config/logging.yml');
+    base.stack = { ...base.stack, dir: join(dir, 'stack'), kafka: { port: kafka, controllerPort: controller, heapMb: 256 }, connect: { port: await freePort(), heapMb: 256 } };
+    file = join(dir, 'config.yml');
+    writeFileSync(file, toYaml(base));
+  });
+
+  after(async () => {
+    const kafkaPid = join(dir, 'stack', 'run', 'kafka.pid');
+    if (existsSync(kafkaPid)) process.kill(Number(readFileSync(kafkaPid, 'utf8')), 'SIGKILL');
+    const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+    await admin.connect();
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(db)} WITH (FORCE)`);
+    } finally {
+      await admin.end();
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('names the dead component in one line, skips the settle and the check, exits 3 and leaves nothing behind', async () => {
+    const term = Pty.start(`node bin/syncctl.js demo --config ${file} --products 4 --orders-per-second 2; echo "DEMO-EXIT=$?"`);
+    try {
+      await term.waitFor(/\d+ events\/s/, 'the live view', 240_000);
+      const pid = Number(readFileSync(join(dir, 'stack', 'run', 'kafka.pid'), 'utf8'));
+      process.kill(pid, 'SIGKILL');
+      const [, code] = await term.waitFor(/DEMO-EXIT=(\d+)/, 'the demo\'s exit status', 120_000);
+      const out = term.output;
+      assert.equal(code, '3', out.slice(-3000));
+      assert.match(out, /✗ Kafka stopped answering at 127\.0\.0\.1:\d+\. Skipping the settle and the convergence check\./);
+      assert.match(out, /\nFAILED: Kafka stopped answering/);
+      assert.match(out, /Stopped what the demo started: kafka\./);
+      assert.doesNotMatch(out, /Converged|settling/);
+      assert.doesNotMatch(out, NOISE);
+      await term.exited;
+      await eventually(async () => (await processesWith(dir)).length === 0, 'no process of the demo left', 20_000);
+      for (const p of ports) assert.equal(await portOpen(p), false, `port ${p} of the demo is still open`);
+      assert.equal(existsSync(join(dir, 'stack', 'run', 'kafka.pid')), false, 'the pid file of the Kafka the demo started is removed');
     } finally {
       await term.close();
     }
