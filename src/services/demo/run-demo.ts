@@ -184,11 +184,13 @@ export async function runDemo(userConfig: SyncConfig, o: DemoOptions): Promise<D
   let convergence: ConvergenceReport | null = null;
   let settled = false;
   let interrupted = false;
+  let stackReady = false;
   try {
     say(`Starting the local stack (Kafka${withConnect ? ', Kafka Connect + Debezium' : ''}); the first run downloads pinned jars from Maven Central...`);
     await stackUp(config, { connect: withConnect }, (s) => {
       if (s.ready && s.managed && !wasRunning.has(s.component)) startedByDemo.push(s.component);
     });
+    stackReady = true;
     if (o.signal.aborted) throw new Interrupted();
     say(`Resetting the demo's own state (schema ${DEMO_SCHEMA}${config.sources.erp ? ', the sample ERP database and its connector' : ''})...`);
     await resetDemoState(config);
@@ -252,8 +254,9 @@ export async function runDemo(userConfig: SyncConfig, o: DemoOptions): Promise<D
     if (err instanceof ComponentFailed) failure = err.failure;
     else if (err instanceof Interrupted) interrupted = true;
     else {
-      // An error because a component died (a refused connection...) is that component's failure.
-      const dead = await health.check(true).then(() => undefined, (e: unknown) => (e instanceof ComponentFailed ? e.failure : undefined));
+      // Once the stack was up, an error because a component died (a refused connection...) is
+      // that component's failure; before, it is the stack's own error (it names the component).
+      const dead = !stackReady ? undefined : await health.check(true).then(() => undefined, (e: unknown) => (e instanceof ComponentFailed ? e.failure : undefined));
       if (!dead) {
         await cleanUp();
         throw err;
