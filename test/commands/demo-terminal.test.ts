@@ -27,7 +27,8 @@ const NOISE = /ECONNREFUSED|Warning|\bError\b|"level":|at .+\.js:\d+/;
  * starts what is missing, and must leave nothing of its own behind.
  */
 describe('npm run demo in a real terminal (Ctrl-C as keystrokes)', function () {
-  this.timeout(420_000);
+  // On a clean clone the first demo fetches Kafka Connect's jars (Maven) before the live view.
+  this.timeout(900_000);
   let dir: string;
   let file: string;
   let ports: number[];
@@ -88,7 +89,7 @@ describe('npm run demo in a real terminal (Ctrl-C as keystrokes)', function () {
     const stackBefore = await running();
     const term = startDemo();
     try {
-      await term.waitFor(/\d+ events\/s/, 'the live view', 240_000);
+      await term.waitFor(/\d+ events\/s/, 'the live view', 600_000);
       await term.waitFor(/unexpected: /, 'the live view\'s dead letters and conflicts by kind', 10_000);
       term.type('\x03');
       await term.waitFor(/settle \(at most 60 s/, 'the settle with its bound', 30_000);
