@@ -95,7 +95,7 @@ refuse_taken_port() {
 # wrapper shell writes its own pid, then execs the command), not setsid or a wrapper.
 spawn() {
   local f="$1" logfile="$2"; shift 2
-  command -v setsid >/dev/null || die "setsid (util-linux) is required to start the stack's processes"
+  command -v setsid >/dev/null || die "setsid (util-linux) is required to start the stack's processes: apt-get install util-linux"
   rm -f "$f"
   setsid bash -c 'echo $$ > "$0"; exec "$@"' "$f" "$@" </dev/null >>"$logfile" 2>&1 &
   # the pid file appears as soon as the wrapper runs (a few ms); wait for it so that stop_pid finds it

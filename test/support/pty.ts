@@ -9,7 +9,7 @@ export const stripAnsi = (s: string): string =>
   s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\x1b\][^\x07]*\x07/g, '').replace(/\r/g, '');
 
 /**
- * A command run in a real pseudo-terminal (util-linux `script`, present on every Debian), typed
+ * A command run in a real pseudo-terminal (`script` from util-linux: Debian's essential bsdutils), typed
  * at as a person does: keystrokes go through the terminal's line discipline, so Ctrl-C is a
  * SIGINT to the terminal's whole foreground process group, and closing the terminal hangs up its
  * session. `output` is everything the terminal was sent (what a person saw, overwritten lines
@@ -90,5 +90,5 @@ export async function processesWith(marker: string): Promise<string[]> {
 /** Makes sure `script` (util-linux) is there: the terminal tests need it. */
 export async function assertScriptAvailable(): Promise<void> {
   const r = await execa('script', ['--version'], { reject: false });
-  if (r.exitCode !== 0) throw new Error('util-linux `script` is required by the terminal tests: apt-get install util-linux');
+  if (r.exitCode !== 0) throw new Error("`script` (util-linux, in Debian's essential bsdutils package) is required by the terminal tests: apt-get install bsdutils");
 }
