@@ -6,10 +6,8 @@ import pg from 'pg';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
 import { stackStatus } from '../../src/stack/manager.js';
-import { deleteTopicsByPrefix } from '../../src/pipeline/kafka/topics.js';
-import { createKafka } from '../../src/pipeline/kafka/client.js';
 import { quoteIdent } from '../../src/db/pool.js';
-import { removeErpTopics } from '../../src/services/demo/reset.js';
+import { removeErpTopics, removeStaleDemoTopics } from '../../src/services/demo/reset.js';
 import { configSchema } from '../../src/config/schema.js';
 import { stackDir } from '../../src/stack/paths.js';
 import { REPO_ROOT } from '../support/cli.js';
@@ -66,7 +64,7 @@ describe('npm run demo in a real terminal (Ctrl-C as keystrokes)', function () {
       await admin.end();
     }
     await removeErpTopics(config).catch(() => undefined);
-    await deleteTopicsByPrefix(createKafka(config.kafka).admin(), names.topics).catch(() => undefined);
+    await removeStaleDemoTopics(config).catch(() => undefined); // the run ended by a second Ctrl-C leaves its topics
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -81,6 +81,22 @@ export async function removeErpTopics(config: SyncConfig): Promise<void> {
   }
 }
 
+/**
+ * Deletes the topics earlier demo runs left (`<topicPrefix>-demo-<run>.*`: a run ended by a
+ * second Ctrl-C does not wait to delete its own). Takes the user's config, not the run's.
+ */
+export async function removeStaleDemoTopics(userConfig: SyncConfig): Promise<void> {
+  const admin = createKafka(userConfig.kafka).admin();
+  try {
+    await admin.connect();
+    const root = `${userConfig.kafka.topicPrefix}-demo-`;
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(root));
+    if (topics.length) await admin.deleteTopics({ topics, timeout: 10_000 });
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
 /** Deletes the Kafka topics of this demo run (its own topic prefix). */
 export async function removeDemoTopics(config: SyncConfig): Promise<void> {
   await deleteTopicsByPrefix(createKafka(config.kafka).admin(), config.kafka.topicPrefix);

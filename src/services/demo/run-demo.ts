@@ -11,7 +11,7 @@ import { buildConnectorSet } from '../../daemon/registry.js';
 import { runErpGenerator } from '../../simulators/erp/index.js';
 import { startSimulatedWorld, type SimulatedWorld } from './simulated-world.js';
 import { checkConvergence, type ConvergenceReport } from './convergence.js';
-import { connectUrlOf, demoConfig, DEMO_SCHEMA, removeDemoConnector, removeDemoTopics, resetDemoState } from './reset.js';
+import { connectUrlOf, demoConfig, DEMO_SCHEMA, removeDemoConnector, removeDemoTopics, removeStaleDemoTopics, resetDemoState } from './reset.js';
 import { deleteKeysByPrefix } from '../../pipeline/cache/redis.js';
 import { LatencyPaths, type PathLatency } from './latency.js';
 
@@ -194,6 +194,7 @@ export async function runDemo(userConfig: SyncConfig, o: DemoOptions): Promise<D
     if (o.signal.aborted) throw new Interrupted();
     say(`Resetting the demo's own state (schema ${DEMO_SCHEMA}${config.sources.erp ? ', the sample ERP database and its connector' : ''})...`);
     await resetDemoState(config);
+    await removeStaleDemoTopics(userConfig);
     say('Initialising the database and topics...');
     await initDb(config);
     if (o.signal.aborted) throw new Interrupted();
