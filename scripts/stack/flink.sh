@@ -117,13 +117,12 @@ memory_params() {
   cat "$cache"
 }
 
-# start_jvm <pidfile> <log name> <java args...>: launches one JVM in the background, records its pid.
+# start_jvm <pidfile> <log name> <java args...>: launches one JVM detached in a session of its own
+# (lib.sh spawn), records its pid (env execs java: the pid is the JVM's).
 start_jvm() {
   local pidfile="$1" name="$2"; shift 2
-  # exec inside the subshell so that $! is the JVM itself, not a wrapper shell.
-  ( cd "$HOME_DIR" && FLINK_CONF_DIR="$CONF" exec java "${JOPTS[@]}" -Dlog4j.configurationFile="file:$CONF/log4j.properties" \
-      -Dlog.file="$STACK_DIR/logs/$name.log" -cp "$JARS/*" "$@" >>"$STACK_DIR/logs/$name.log" 2>&1 ) &
-  echo $! > "$pidfile"
+  spawn "$pidfile" "$STACK_DIR/logs/$name.log" env -C "$HOME_DIR" FLINK_CONF_DIR="$CONF" java "${JOPTS[@]}" \
+    -Dlog4j.configurationFile="file:$CONF/log4j.properties" -Dlog.file="$STACK_DIR/logs/$name.log" -cp "$JARS/*" "$@"
 }
 
 jm_ready() { curl -sf --max-time 2 "$REST/overview" >/dev/null 2>&1; }

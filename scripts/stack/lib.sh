@@ -28,12 +28,20 @@ fetch_jars() {
   echo "$sum" > "$dest/.stamp"
 }
 
+# running <pid>: true when the process exists and is not a zombie (a process this script launched
+# and killed stays a zombie until the script exits: it is gone all the same).
+running() {
+  kill -0 "$1" 2>/dev/null || return 1
+  local state; state="$(ps -o stat= -p "$1" 2>/dev/null || true)"
+  [[ "$state" != Z* ]]
+}
+
 # pid_alive <pidfile>: true when the pid file names a live process.
 pid_alive() {
   local f="$1"
   [[ -f "$f" ]] || return 1
   local pid; pid="$(cat "$f")"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
+  [[ -n "$pid" ]] && running "$pid"
 }
 
 # port_open <port>: true when something accepts TCP connections on 127.0.0.1:<port>.
@@ -56,8 +64,12 @@ stop_pid() {
   local pid; pid="$(cat "$f")"
   log "stopping $name (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then log "$name did not stop in 20 s: SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
+  for _ in $(seq 1 100); do running "$pid" || break; sleep 0.2; done
+  if running "$pid"; then
+    log "$name did not stop in 20 s: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do running "$pid" || break; sleep 0.1; done
+  fi
   rm -f "$f"
 }
 
@@ -77,15 +89,26 @@ refuse_taken_port() {
   if port_open "$2"; then die "port $2 is taken by another process: set $3 to a free port"; fi
 }
 
-# launch <name> <pidfile> <logfile> <seconds> <ready command> -- <command...>: starts the command
-# in the background (exec: the pid file names the process itself, not a wrapper shell), appending
-# to the log, and waits until the ready command succeeds; on timeout prints the log's tail,
+# spawn <pidfile> <logfile> <command...>: starts the command detached from the caller: in a session
+# of its own (setsid: a Ctrl-C in the caller's terminal, or the terminal closing, never reaches it),
+# stdin from /dev/null, output appended to the log. The pid file names the process itself (the
+# wrapper shell writes its own pid, then execs the command), not setsid or a wrapper.
+spawn() {
+  local f="$1" logfile="$2"; shift 2
+  command -v setsid >/dev/null || die "setsid (util-linux) is required to start the stack's processes: apt-get install util-linux"
+  rm -f "$f"
+  setsid bash -c 'echo $$ > "$0"; exec "$@"' "$f" "$@" </dev/null >>"$logfile" 2>&1 &
+  # the pid file appears as soon as the wrapper runs (a few ms); wait for it so that stop_pid finds it
+  wait_for 10 "pid file $f" test -s "$f" || die "could not start $*: no pid file after 10 s"
+}
+
+# launch <name> <pidfile> <logfile> <seconds> <ready command> -- <command...>: spawns the command
+# (see spawn) and waits until the ready command succeeds; on timeout prints the log's tail,
 # stops the process and dies.
 launch() {
   local name="$1" f="$2" logfile="$3" secs="$4" ready="$5"; shift 5
   [[ "${1:-}" == "--" ]] && shift
-  ( exec "$@" >>"$logfile" 2>&1 ) &
-  echo $! > "$f"
+  spawn "$f" "$logfile" "$@"
   if ! wait_for "$secs" "$name" "$ready"; then
     tail -20 "$logfile" >&2 || true
     stop_pid "$f" "$name"

@@ -41,6 +41,9 @@ export class ScriptComponent implements StackComponent {
       reject: false,
       timeout: this.timeoutMs,
       stdin: 'ignore',
+      // Its own session: a Ctrl-C in the caller's terminal stops the CLI, not a script half-way
+      // through starting or stopping a component (what it launches is detached anyway: lib.sh spawn).
+      detached: true,
     });
     for (const line of res.stderr.split('\n').filter(Boolean)) this.log.debug({ component: this.name }, line);
     const last = res.stdout.trim().split('\n').pop() ?? '';

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { getEventListeners } from 'node:events';
 import { startWooCommerceSimulator, type WooCommerceSimulator } from '../../src/simulators/woocommerce/index.js';
 import { Daemon } from '../../src/daemon/daemon.js';
 import { buildConnectorSet } from '../../src/daemon/registry.js';
@@ -23,6 +24,8 @@ describe('syncctl daemon end to end: two WooCommerce sites (simulators), one the
   let b: WooCommerceSimulator;
   let config: SyncConfig;
   let daemon: Daemon;
+  // A leader task of the test's own, run every 5 ms: how many abort listeners its signal holds at each run.
+  const abortListeners: number[] = [];
 
   before(async () => {
     a = await startWooCommerceSimulator({ products: 3, seed: 1, coalesceWindowMs: 50 });
@@ -40,7 +43,11 @@ describe('syncctl daemon end to end: two WooCommerce sites (simulators), one the
       monitoring: { metricsHistory: { enabled: false } },
     });
     await initDb(config);
-    daemon = new Daemon(config, buildConnectorSet);
+    daemon = new Daemon(config, async (c, ctx) => {
+      const set = await buildConnectorSet(c, ctx);
+      set.leaderTasks.push({ name: 'test:listener-probe', intervalMs: 5, run: async (signal) => void abortListeners.push(getEventListeners(signal, 'abort').length) });
+      return set;
+    });
     await daemon.start();
   });
   after(async () => {
@@ -66,6 +73,11 @@ describe('syncctl daemon end to end: two WooCommerce sites (simulators), one the
   it('brings a price changed on the authority to the other site', async () => {
     await control(a, 'PUT', '/products', { sku: SKU, regular_price: '77.50' });
     await eventually(async () => (await control(b, 'GET', `/products?sku=${SKU}`))[0].regular_price === '77.50', 'the price on site b', 30_000);
+  });
+
+  it('keeps no abort listener of a finished wait between leader-task runs (one leaked per run: MaxListenersExceededWarning after 11)', async () => {
+    await eventually(async () => abortListeners.length >= 40, '40 runs of the probe task', 30_000, 20);
+    assert.ok(abortListeners.at(-1)! < 5, `abort listeners on the leader signal at runs 1..${abortListeners.length}: ${abortListeners.slice(0, 12).join(' ')} ... ${abortListeners.at(-1)}`);
   });
 
   it('answers /healthz, /readyz and /metrics', async () => {

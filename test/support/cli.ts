@@ -5,7 +5,13 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/syncctl.js', import.meta.url));
 
-/** Runs the real CLI (compiled, as users run it) and returns its outcome without throwing. */
+/** How Node prints a process warning on stderr: `(node:1234) [DEP0040] DeprecationWarning: ...`. */
+export const NODE_WARNING = /\(node:\d+\) (\[\w+\] )?\w*Warning:/;
+
+/**
+ * Runs the real CLI (compiled, as users run it) and returns its outcome without throwing,
+ * except when it printed a Node process warning (a defect: users see it in normal output).
+ */
 export async function runCli(args: string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<Result & { json?: any }> {
   const res = await execa('node', [BIN, ...args], {
     reject: false,
@@ -14,6 +20,8 @@ export async function runCli(args: string[], opts: { env?: Record<string, string
     timeout: opts.timeoutMs ?? 60_000,
     stdin: 'ignore',
   });
+  const warning = NODE_WARNING.exec(String(res.stderr ?? ''));
+  if (warning) throw new Error(`syncctl ${args.join(' ')} printed a Node process warning: ${String(res.stderr).slice(warning.index).split('\n')[0]}`);
   let json: unknown;
   if (args.includes('--json')) {
     try {

@@ -13,6 +13,16 @@ configureLogger({ level: (process.env.SYNCCTL_TEST_LOG_LEVEL as LogLevel | undef
 
 let startedKafka = false;
 
+// A Node process warning (MaxListenersExceededWarning, a DeprecationWarning...) emitted by the
+// code under test fails the test that runs when it is emitted: thrown from the listener, it
+// reaches mocha as an uncaught exception of the current test. Users see these warnings in the
+// middle of normal output; they are defects.
+process.on('warning', (w) => {
+  const err = new Error(`Node process warning emitted by the code under test: ${w.name}: ${w.message}`);
+  err.stack = `${err.message}\n${(w.stack ?? '').split('\n').slice(1).join('\n')}`;
+  throw err;
+});
+
 export async function mochaGlobalSetup(): Promise<void> {
   const config = configSchema.parse(testBaseConfig());
   const before = await stackStatus(config);

@@ -1,5 +1,4 @@
 import pg from 'pg';
-import { deleteKeysByPrefix } from '../../pipeline/cache/redis.js';
 import { deleteTopicsByPrefix } from '../../pipeline/kafka/topics.js';
 import type { SyncConfig } from '../../config/schema.js';
 import { quoteIdent } from '../../db/pool.js';
@@ -13,12 +12,14 @@ export const DEMO_SCHEMA = 'syncctl_demo';
 /** The config the demo runs with: its own schema, topic prefix and consumer groups for this run. */
 export function demoConfig(config: SyncConfig): SyncConfig {
   const run = Date.now().toString(36);
+  // `syncctl-demo-<run>` with the default topic prefix
+  const prefix = `${config.kafka.topicPrefix}-demo-${run}`;
   return {
     ...config,
     database: { ...config.database, schema: DEMO_SCHEMA },
-    kafka: { ...config.kafka, topicPrefix: `syncctl-demo-${run}` },
-    redis: { ...config.redis, keyPrefix: `syncctl-demo:${run}:` },
-    daemon: { ...config.daemon, groupPrefix: `syncctl-demo-${run}`, settleSeconds: Math.min(config.daemon.settleSeconds, 3) },
+    kafka: { ...config.kafka, topicPrefix: prefix },
+    redis: { ...config.redis, keyPrefix: `${prefix}:` },
+    daemon: { ...config.daemon, groupPrefix: prefix, settleSeconds: Math.min(config.daemon.settleSeconds, 3), drainTimeoutSeconds: Math.min(config.daemon.drainTimeoutSeconds, 15) },
     monitoring: { ...config.monitoring, metricsHistory: { ...config.monitoring.metricsHistory, intervalSeconds: 10 } },
   };
 }
@@ -43,6 +44,8 @@ export async function resetDemoState(config: SyncConfig): Promise<void> {
   const erp = config.sources.erp;
   if (!erp) return;
   await new DebeziumConnector(erp, connectUrlOf(config), { connectorName: erp.connectorName }).remove().catch(() => undefined);
+  // The previous runs' change events: a new run reading them would see their SKUs (and quantities) as the ERP's.
+  await removeErpTopics(config);
   const u = new URL(erp.databaseUrl);
   const db = decodeURIComponent(u.pathname.slice(1));
   u.pathname = '/postgres';
@@ -57,10 +60,44 @@ export async function resetDemoState(config: SyncConfig): Promise<void> {
   }
 }
 
-/** Removes what a demo run left in Kafka and Connect (its topics, the ERP connector and slot). */
-export async function cleanupDemoRun(config: SyncConfig): Promise<void> {
+/** Removes the demo's ERP connector from Kafka Connect (with its replication slot and publication). */
+export async function removeDemoConnector(config: SyncConfig, timeoutMs = 30_000): Promise<void> {
   const erp = config.sources.erp;
-  if (erp) await new DebeziumConnector(erp, connectUrlOf(config), { connectorName: erp.connectorName }).remove().catch(() => undefined);
-  await deleteKeysByPrefix(config.redis.url, config.redis.keyPrefix);
+  if (erp) await new DebeziumConnector(erp, connectUrlOf(config), { connectorName: erp.connectorName }).remove(timeoutMs);
+}
+
+/** Deletes the topics of the demo's ERP connector (`<erp.topicPrefix>.*` and its heartbeat topic). */
+export async function removeErpTopics(config: SyncConfig): Promise<void> {
+  const erp = config.sources.erp;
+  if (!erp) return;
+  const admin = createKafka(config.kafka).admin();
+  try {
+    await admin.connect();
+    const heartbeat = `__debezium-heartbeat.${erp.topicPrefix}`;
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${erp.topicPrefix}.`) || t === heartbeat);
+    if (topics.length) await admin.deleteTopics({ topics, timeout: 10_000 });
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * Deletes the topics earlier demo runs left (`<topicPrefix>-demo-<run>.*`: a run ended by a
+ * second Ctrl-C does not wait to delete its own). Takes the user's config, not the run's.
+ */
+export async function removeStaleDemoTopics(userConfig: SyncConfig): Promise<void> {
+  const admin = createKafka(userConfig.kafka).admin();
+  try {
+    await admin.connect();
+    const root = `${userConfig.kafka.topicPrefix}-demo-`;
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(root));
+    if (topics.length) await admin.deleteTopics({ topics, timeout: 10_000 });
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Deletes the Kafka topics of this demo run (its own topic prefix). */
+export async function removeDemoTopics(config: SyncConfig): Promise<void> {
   await deleteTopicsByPrefix(createKafka(config.kafka).admin(), config.kafka.topicPrefix);
 }
