@@ -6,7 +6,9 @@ describe('demo live view: sync latency by path over a sliding window', () => {
     assert.equal(pathOf('erp', 'shopify:main'), 'erp→channels');
     assert.equal(pathOf('shopify:eu', 'erp'), 'sale→erp');
     assert.equal(pathOf('shopify:eu', 'woocommerce:outlet'), 'channel→channels');
-    assert.equal(pathOf('woocommerce:outlet', 'woocommerce:outlet'), 'corrections');
+    assert.equal(pathOf('woocommerce:outlet', 'woocommerce:outlet'), 'channel→channels', 'the channel of sale rewritten after its own sale');
+    assert.equal(pathOf('woocommerce:outlet', 'woocommerce:outlet', 'correction'), 'corrections');
+    assert.equal(pathOf('erp', 'shopify:main', 'correction'), 'corrections', 'a correction is its own path, whatever the source');
   });
 
   it('reports the window\'s samples only, per path, and the whole run separately', () => {

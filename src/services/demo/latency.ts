@@ -10,9 +10,9 @@ export type LatencyPath = 'erp→channels' | 'channel→channels' | 'sale→erp'
 /** What each path means, for people (live view, summary, docs). */
 export const PATH_LABELS: Record<LatencyPath, string> = {
   'erp→channels': 'ERP change → channels',
-  'channel→channels': 'sale on a channel → other channels',
+  'channel→channels': 'sale on a channel → channels',
   'sale→erp': 'order → ERP',
-  'corrections': 'channel corrected',
+  'corrections': 'unannounced difference corrected (after the settle window)',
 };
 
 export const PATHS: LatencyPath[] = ['erp→channels', 'channel→channels', 'sale→erp', 'corrections'];
@@ -26,14 +26,15 @@ export interface PathLatency {
 }
 
 /**
- * The path of a write: from the ERP; to the ERP (a channel's order); back to the channel the
- * change came from (the channel set to the authority's value again: the no-op or repair after
- * its own sale, a drifted or edited value reverted); to another channel.
+ * The path of a write: a correction of a difference nobody announced (the daemon's `path`
+ * label: its latency includes the settle window by design); else from the ERP; to the ERP (a
+ * channel's order); from a channel to the channels (other channels, and the channel of sale set
+ * to the authority's value again after its own sale).
  */
-export function pathOf(source: string, target: string): LatencyPath {
+export function pathOf(source: string, target: string, path: 'change' | 'correction' = 'change'): LatencyPath {
+  if (path === 'correction') return 'corrections';
   if (source === 'erp') return 'erp→channels';
   if (target === 'erp') return 'sale→erp';
-  if (source === target) return 'corrections';
   return 'channel→channels';
 }
 
@@ -52,8 +53,8 @@ export class LatencyPaths {
 
   constructor(private readonly windowMs: number, private readonly now: () => number = Date.now) {}
 
-  add(source: string, target: string, latencySeconds: number[]): void {
-    const path = pathOf(source, target);
+  add(source: string, target: string, latencySeconds: number[], writePath: 'change' | 'correction' = 'change'): void {
+    const path = pathOf(source, target, writePath);
     const at = this.now();
     const all = this.all.get(path) ?? [];
     for (const seconds of latencySeconds) {

@@ -160,7 +160,7 @@ export async function runDemo(userConfig: SyncConfig, o: DemoOptions): Promise<D
     bus.on('events.processed', (e) => (processed += e.count)),
     bus.on('write.applied', (e) => {
       writes += e.count;
-      latency.add(e.source, e.target, e.latencySeconds);
+      latency.add(e.source, e.target, e.latencySeconds, e.path);
     }),
   ];
   const pool = new pg.Pool({ connectionString: config.database.url, max: 2, options: `-c search_path=${DEMO_SCHEMA}` });
