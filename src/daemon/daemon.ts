@@ -176,12 +176,16 @@ export class Daemon {
         } catch (err) {
           if (!signal.aborted) this.log.warn({ task: t.name, err: describeError(err) }, 'leader task failed; will run again');
         }
-        await new Promise((r) => {
-          const timer = setTimeout(r, t.intervalMs);
-          signal.addEventListener('abort', () => {
+        // The listener goes when the wait ends either way: one per round left on the signal for the
+        // daemon's lifetime was a leak (Node 22 warns at 11: MaxListenersExceededWarning).
+        await new Promise<void>((r) => {
+          const done = () => {
             clearTimeout(timer);
-            r(undefined);
-          }, { once: true });
+            signal.removeEventListener('abort', done);
+            r();
+          };
+          const timer = setTimeout(done, t.intervalMs);
+          signal.addEventListener('abort', done, { once: true });
         });
       }
     });
