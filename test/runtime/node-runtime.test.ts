@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { REPO_ROOT, runCli } from '../support/cli.js';
@@ -56,5 +57,21 @@ describe('Node runtime', () => {
     assert.match(r.stderr, new RegExp(`syncctl needs Node\\.js >= 22\\.12; this is v${version!.replace(/\./g, '\\.')}`));
     assert.ok(r.stderr.includes(`${join(REPO_ROOT, 'node_modules', '.bin', 'node')} ${BIN}`), r.stderr);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  it('runs the stack scripts\' own `node` on the CLI\'s Node whatever PATH names first (systemd, an absolute path)', async () => {
+    const fake = mkdtempSync(join(tmpdir(), 'not-this-node-'));
+    try {
+      writeFileSync(join(fake, 'node'), '#!/bin/sh\necho "not this node" >&2\nexit 1\n');
+      chmodSync(join(fake, 'node'), 0o755);
+      const r = await execa(process.execPath, [BIN, 'stack', 'status', '--json'], {
+        reject: false, cwd: REPO_ROOT, stdin: 'ignore', env: { PATH: `${fake}${delimiter}${process.env.PATH}`, FORCE_COLOR: '0' },
+      });
+      const connect = (JSON.parse(r.stdout) as { result: { components: Array<{ component: string; detail?: string }> } }).result.components.find((c) => c.component === 'connect');
+      assert.ok(connect, 'connect missing from stack status');
+      assert.doesNotMatch(connect.detail ?? '', /failed/, 'connect.sh could not print its status line');
+    } finally {
+      rmSync(fake, { recursive: true, force: true });
+    }
   });
 });
