@@ -114,17 +114,18 @@ bootstrap_open() {
 status_json() {
   local running=false pid=null ready=false
   if pid_alive "$PIDFILE"; then running=true; pid="$(cat "$PIDFILE")"; fi
-  local body='{}' root='{}'
+  local body='{}' root='{}' plugins='[]'
   if healthy; then
     ready=true
     body="$(curl -sf --max-time 5 "$URL/connectors?expand=status" 2>/dev/null || echo '{}')"
     root="$(curl -sf --max-time 5 "$URL/" 2>/dev/null || echo '{}')"
+    plugins="$(curl -sf --max-time 5 "$URL/connector-plugins" 2>/dev/null || echo '[]')"
   elif [[ "$running" == false ]] && port_open "$CONNECT_PORT"; then
     running=true   # something else holds the port
   fi
   # node is always there (syncctl is a Node program); jq may not be.
-  CONNECTORS="$body" ROOT="$root" node -e '
-    const [running, pid, ready, port, managed, dbz] = process.argv.slice(1);
+  CONNECTORS="$body" ROOT="$root" PLUGINS="$plugins" node -e '
+    const [running, pid, ready, port, managed, dbz, connectPin] = process.argv.slice(1);
     let connectors = {}, root = {};
     try { connectors = JSON.parse(process.env.CONNECTORS || "{}"); } catch {}
     try { root = JSON.parse(process.env.ROOT || "{}"); } catch {}
@@ -137,10 +138,16 @@ status_json() {
         tasks: (s.tasks || []).map((t) => ({ id: t.id, state: t.state, ...(t.trace ? { trace: String(t.trace).split("\n")[0] } : {}) })),
       };
     });
-    const detail = ready === "true" ? `Kafka Connect ${root.version || "?"}, Debezium PostgreSQL ${dbz}` : (running === "true" ? "not healthy" : "stopped");
+    // the versions the worker runs (after a pin changed, an older worker may still be up)
+    let plugins = [];
+    try { plugins = JSON.parse(process.env.PLUGINS || "[]"); } catch {}
+    const pg = plugins.find((p) => p.class === "io.debezium.connector.postgresql.PostgresConnector");
+    const running_dbz = pg ? pg.version : "not loaded";
+    const stale = ready === "true" && (root.version !== connectPin || running_dbz !== dbz) ? ` (pinned: ${connectPin} + ${dbz}; restart it to upgrade)` : "";
+    const detail = ready === "true" ? `Kafka Connect ${root.version || "?"}, Debezium PostgreSQL ${running_dbz}${stale}` : (running === "true" ? "not healthy" : "stopped");
     process.stdout.write(JSON.stringify({ component: "connect", running: running === "true", pid: pid === "null" ? null : Number(pid),
       ready: ready === "true", port: Number(port), managed: managed === "true", detail, items }) + "\n");
-  ' "$running" "$pid" "$ready" "$CONNECT_PORT" "$(pid_alive "$PIDFILE" && echo true || echo false)" "$DEBEZIUM_VERSION"
+  ' "$running" "$pid" "$ready" "$CONNECT_PORT" "$(pid_alive "$PIDFILE" && echo true || echo false)" "$DEBEZIUM_VERSION" "$CONNECT_VERSION"
 }
 
 case "${1:-}" in
