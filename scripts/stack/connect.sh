@@ -142,9 +142,9 @@ status_json() {
     let plugins = [];
     try { plugins = JSON.parse(process.env.PLUGINS || "[]"); } catch {}
     const pg = plugins.find((p) => p.class === "io.debezium.connector.postgresql.PostgresConnector");
-    const running_dbz = pg ? pg.version : "not loaded";
-    const stale = ready === "true" && (root.version !== connectPin || running_dbz !== dbz) ? ` (pinned: ${connectPin} + ${dbz}; restart it to upgrade)` : "";
-    const detail = ready === "true" ? `Kafka Connect ${root.version || "?"}, Debezium PostgreSQL ${running_dbz}${stale}` : (running === "true" ? "not healthy" : "stopped");
+    const runningDbz = pg ? pg.version : "not loaded";
+    const stale = ready === "true" && (root.version !== connectPin || runningDbz !== dbz) ? ` (pinned: ${connectPin} + ${dbz}; restart it to upgrade)` : "";
+    const detail = ready === "true" ? `Kafka Connect ${root.version || "?"}, Debezium PostgreSQL ${runningDbz}${stale}` : (running === "true" ? "not healthy" : "stopped");
     process.stdout.write(JSON.stringify({ component: "connect", running: running === "true", pid: pid === "null" ? null : Number(pid),
       ready: ready === "true", port: Number(port), managed: managed === "true", detail, items }) + "\n");
   ' "$running" "$pid" "$ready" "$CONNECT_PORT" "$(pid_alive "$PIDFILE" && echo true || echo false)" "$DEBEZIUM_VERSION" "$CONNECT_VERSION"
