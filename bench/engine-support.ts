@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { applyEnvOverrides } from '../src/config/load.js';
 import { configSchema, type SyncConfig, type SyncConfigInput } from '../src/config/schema.js';
 import { ensureDatabase, migrate } from '../src/db/migrate.js';
 import { createPool, quoteIdent } from '../src/db/pool.js';
@@ -21,14 +22,15 @@ export const BENCH_DATABASE_URL = process.env.SYNCCTL_TEST_DATABASE_URL ?? 'post
 /** A migrated private schema, topic prefix and Redis prefix; `drop()` removes them. */
 export async function benchEnvironment(name: string, overrides: SyncConfigInput = {}): Promise<{ config: SyncConfig; pool: pg.Pool; drop(): Promise<void> }> {
   const id = `${name}_${randomBytes(3).toString('hex')}`;
-  const config = configSchema.parse({
+  // SYNCCTL_* variables apply as they do to the CLI (e.g. SYNCCTL_KAFKA_BROKERS and SYNCCTL_STACK__* for a stack of its own)
+  const config = configSchema.parse(applyEnvOverrides({
     ...overrides,
     database: { url: BENCH_DATABASE_URL, schema: `bench_${id}`, ...overrides.database },
     kafka: { topicPrefix: `bench.${id}`, partitions: 4, ...overrides.kafka },
     redis: { keyPrefix: `bench:${id}:`, ...overrides.redis },
     daemon: { groupPrefix: `bench.${id}`, ...overrides.daemon },
     logging: { level: 'warn', ...overrides.logging },
-  });
+  } as Record<string, unknown>, process.env));
   await stackUp(config);
   await ensureDatabase(config.database.url);
   const c = new pg.Client({ connectionString: config.database.url });

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
 import { configSchema, type SyncConfig } from '../src/config/schema.js';
+import { applyEnvOverrides } from '../src/config/load.js';
 import { createErpConnector, debeziumTopic } from '../src/connectors/erp/index.js';
 import { ensureDatabase, migrate } from '../src/db/migrate.js';
 import { createPool } from '../src/db/pool.js';
@@ -50,12 +51,14 @@ export default async function run(): Promise<BenchFigure[]> {
   const id = `bench_erp_${randomBytes(3).toString('hex')}`;
   const adminUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
   const erpUrl = `postgres://postgres@127.0.0.1:5432/${id}`;
-  const config = configSchema.parse({
+  // SYNCCTL_* variables apply as they do to the CLI (e.g. SYNCCTL_STACK__* and SYNCCTL_KAFKA_BROKERS
+  // for a stack of its own, to measure other Connect/Debezium versions beside a stack in use)
+  const config = configSchema.parse(applyEnvOverrides({
     database: { schema: id },
     kafka: { topicPrefix: `bench.${id}` },
     logging: { level: 'warn' },
     sources: { erp: { databaseUrl: erpUrl, topicPrefix: id, slotName: id, publicationName: id, connectorName: id, snapshotMode: 'no_data' } },
-  });
+  }, process.env));
   await stackUp(config, { connect: true });
   await ensureLogicalWal(adminUrl, { manage: true });
   await ensureDatabase(config.database.url);
@@ -133,7 +136,8 @@ export default async function run(): Promise<BenchFigure[]> {
     const t0 = Date.now();
     for (let i = 0; i < COMMITS; i++) {
       const due = t0 + (i * 1000) / RATE;
-      if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+      const wait = due - Date.now(); // read once: due - Date.now() can be -1 a moment after due > Date.now() (Node 24 warns)
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       await erp.query('update items set price = $2, updated_at = now() where sku = $1', [skus[i % skus.length], 100_000 + i]);
       committedAt.set(i, Date.now());
     }

@@ -93,7 +93,8 @@ async function webhookBaseline(rig: Rig, rate: number, seconds: number): Promise
   const t0 = Date.now();
   for (let i = 0; i < n; i++) {
     const due = t0 + (i * 1000) / rate;
-    if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+    const wait = due - Date.now(); // read once: due - Date.now() can be -1 a moment after due > Date.now() (Node 24 warns)
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const sku = rig.skus[i % rig.skus.length]!;
     const item = rig.shop.store.variantsBySku.get(sku)[0]!.inventoryItem;
     sent.set(String(item.id), Date.now());

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Kafka Connect (distributed mode, one worker) + the Debezium PostgreSQL plugin, from pinned
-# Maven Central artifacts (connect/pom.xml; recipe: shared stack.md §1b, docs/erp-cdc.md).
+# Maven Central artifacts (connect/pom.xml, connect/plugin/pom.xml; recipe: shared stack.md §1b, docs/erp-cdc.md).
 #   connect.sh fetch|up|down|status
 # Environment: STACK_DIR, CONNECT_PORT (28083), CONNECT_HEAP_MB (512), KAFKA_BOOTSTRAP (127.0.0.1:29092),
 #   CONNECT_GROUP_ID (syncctl-connect), CONNECT_TOPIC_PREFIX (_connect): config/offset/status topics.
@@ -13,27 +13,32 @@ CONNECT_GROUP_ID="${CONNECT_GROUP_ID:-syncctl-connect}"
 CONNECT_TOPIC_PREFIX="${CONNECT_TOPIC_PREFIX:-_connect}"
 POM="$SCRIPTS_DIR/connect/pom.xml"
 HOME_DIR="$STACK_DIR/connect"
-JARS="$HOME_DIR/jars"
-PLUGINS="$HOME_DIR/plugins"
+CONNECT_VERSION="$(pom_property "$POM" connect.version)"
+DEBEZIUM_VERSION="$(pom_property "$POM" debezium.version)"
+[[ -n "$CONNECT_VERSION" && -n "$DEBEZIUM_VERSION" ]] || die "connect.version or debezium.version missing from $POM"
+# One folder per pinned pair: jars and plugin of two versions never mix (see fetch_jars).
+RELEASE_DIR="$HOME_DIR/$CONNECT_VERSION-debezium-$DEBEZIUM_VERSION"
+JARS="$RELEASE_DIR/jars"
+PLUGINS="$RELEASE_DIR/plugins"
 PIDFILE="$STACK_DIR/run/connect.pid"
 LOGFILE="$STACK_DIR/logs/connect.log"
 URL="http://127.0.0.1:$CONNECT_PORT"
-DEBEZIUM_VERSION="$(sed -n 's:.*<debezium.version>\(.*\)</debezium.version>.*:\1:p' "$POM")"
-[[ -n "$DEBEZIUM_VERSION" ]] || die "debezium.version missing from $POM"
-PLUGIN_ARTIFACT="io.debezium:debezium-connector-postgres:$DEBEZIUM_VERSION:tar.gz:plugin"
+PLUGIN_POM="$SCRIPTS_DIR/connect/plugin/pom.xml"
+PLUGIN_STAMP="debezium-connector-postgres $DEBEZIUM_VERSION $(sha256sum "$PLUGIN_POM" | cut -c1-16)"
 
-# fetch_plugin: unpacks Debezium's official plugin archive into $PLUGINS once (stamp = artifact).
+# fetch_plugin: builds the Debezium PostgreSQL plugin folder in $PLUGINS once (connector jar and its
+# runtime dependencies, see plugin/pom.xml); the stamp names the version and the plugin pom's checksum.
 fetch_plugin() {
-  if [[ -f "$PLUGINS/.stamp" && "$(cat "$PLUGINS/.stamp")" == "$PLUGIN_ARTIFACT" ]]; then return 0; fi
+  if [[ -f "$PLUGINS/.stamp" && "$(cat "$PLUGINS/.stamp")" == "$PLUGIN_STAMP" ]]; then return 0; fi
   command -v mvn >/dev/null || die "Maven (mvn) is required to fetch the Debezium plugin: apt-get install maven"
-  log "fetching the Debezium PostgreSQL plugin $DEBEZIUM_VERSION from Maven Central (cached in ~/.m2 and $PLUGINS)"
-  rm -rf "$PLUGINS.tmp" && mkdir -p "$PLUGINS.tmp"
-  mvn -q -B -f "$POM" dependency:unpack -Dartifact="$PLUGIN_ARTIFACT" -DoutputDirectory="$PLUGINS.tmp" >&2 \
-    || die "mvn could not fetch $PLUGIN_ARTIFACT (see output above)"
-  rm -rf "$PLUGINS.tmp"/PaxHeaders.*   # the archive's pax headers unpack as a stray folder
-  [[ -d "$PLUGINS.tmp/debezium-connector-postgres" ]] || die "unexpected layout of $PLUGIN_ARTIFACT: no debezium-connector-postgres folder"
+  log "fetching the Debezium PostgreSQL connector $DEBEZIUM_VERSION from Maven Central (cached in ~/.m2 and $PLUGINS)"
+  local folder="$PLUGINS.tmp/debezium-connector-postgres"
+  rm -rf "$PLUGINS.tmp" && mkdir -p "$folder"
+  mvn -q -B -f "$PLUGIN_POM" dependency:copy-dependencies -Ddebezium.version="$DEBEZIUM_VERSION" -DoutputDirectory="$folder" >&2 \
+    || die "mvn could not fetch io.debezium:debezium-connector-postgres:$DEBEZIUM_VERSION (see output above)"
+  [[ -f "$folder/debezium-connector-postgres-$DEBEZIUM_VERSION.jar" ]] || die "the Debezium plugin folder $folder lacks debezium-connector-postgres-$DEBEZIUM_VERSION.jar"
   rm -rf "$PLUGINS" && mv "$PLUGINS.tmp" "$PLUGINS"
-  echo "$PLUGIN_ARTIFACT" > "$PLUGINS/.stamp"
+  echo "$PLUGIN_STAMP" > "$PLUGINS/.stamp"
 }
 
 write_config() {
@@ -109,17 +114,18 @@ bootstrap_open() {
 status_json() {
   local running=false pid=null ready=false
   if pid_alive "$PIDFILE"; then running=true; pid="$(cat "$PIDFILE")"; fi
-  local body='{}' root='{}'
+  local body='{}' root='{}' plugins='[]'
   if healthy; then
     ready=true
     body="$(curl -sf --max-time 5 "$URL/connectors?expand=status" 2>/dev/null || echo '{}')"
     root="$(curl -sf --max-time 5 "$URL/" 2>/dev/null || echo '{}')"
+    plugins="$(curl -sf --max-time 5 "$URL/connector-plugins" 2>/dev/null || echo '[]')"
   elif [[ "$running" == false ]] && port_open "$CONNECT_PORT"; then
     running=true   # something else holds the port
   fi
   # node is always there (syncctl is a Node program); jq may not be.
-  CONNECTORS="$body" ROOT="$root" node -e '
-    const [running, pid, ready, port, managed, dbz] = process.argv.slice(1);
+  CONNECTORS="$body" ROOT="$root" PLUGINS="$plugins" node -e '
+    const [running, pid, ready, port, managed, dbz, connectPin] = process.argv.slice(1);
     let connectors = {}, root = {};
     try { connectors = JSON.parse(process.env.CONNECTORS || "{}"); } catch {}
     try { root = JSON.parse(process.env.ROOT || "{}"); } catch {}
@@ -132,10 +138,16 @@ status_json() {
         tasks: (s.tasks || []).map((t) => ({ id: t.id, state: t.state, ...(t.trace ? { trace: String(t.trace).split("\n")[0] } : {}) })),
       };
     });
-    const detail = ready === "true" ? `Kafka Connect ${root.version || "?"}, Debezium PostgreSQL ${dbz}` : (running === "true" ? "not healthy" : "stopped");
+    // the versions the worker runs (after a pin changed, an older worker may still be up)
+    let plugins = [];
+    try { plugins = JSON.parse(process.env.PLUGINS || "[]"); } catch {}
+    const pg = plugins.find((p) => p.class === "io.debezium.connector.postgresql.PostgresConnector");
+    const runningDbz = pg ? pg.version : "not loaded";
+    const stale = ready === "true" && (root.version !== connectPin || runningDbz !== dbz) ? ` (pinned: ${connectPin} + ${dbz}; restart it to upgrade)` : "";
+    const detail = ready === "true" ? `Kafka Connect ${root.version || "?"}, Debezium PostgreSQL ${runningDbz}${stale}` : (running === "true" ? "not healthy" : "stopped");
     process.stdout.write(JSON.stringify({ component: "connect", running: running === "true", pid: pid === "null" ? null : Number(pid),
       ready: ready === "true", port: Number(port), managed: managed === "true", detail, items }) + "\n");
-  ' "$running" "$pid" "$ready" "$CONNECT_PORT" "$(pid_alive "$PIDFILE" && echo true || echo false)" "$DEBEZIUM_VERSION"
+  ' "$running" "$pid" "$ready" "$CONNECT_PORT" "$(pid_alive "$PIDFILE" && echo true || echo false)" "$DEBEZIUM_VERSION" "$CONNECT_VERSION"
 }
 
 case "${1:-}" in

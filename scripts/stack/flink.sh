@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Apache Flink 2.2.1 session cluster (JobManager + one TaskManager) and the SQL Gateway, from
+# Apache Flink 2.3.0 session cluster (JobManager + one TaskManager) and the SQL Gateway, from
 # pinned Maven Central jars (flink/pom.xml; recipe: shared stack.md §2-§9, docs/flink.md).
 #   flink.sh fetch|up|down|status
 # Environment: STACK_DIR, FLINK_REST_PORT (28081, JobManager REST), FLINK_GATEWAY_PORT (28082,
@@ -19,14 +19,15 @@ FLINK_CHECKPOINT_DIR="${FLINK_CHECKPOINT_DIR:-file://$DATA/checkpoints}"
 FLINK_SAVEPOINT_DIR="${FLINK_SAVEPOINT_DIR:-file://$DATA/savepoints}"
 POM="$SCRIPTS_DIR/flink/pom.xml"
 HOME_DIR="$STACK_DIR/flink"
-JARS="$HOME_DIR/jars"
+FLINK_VERSION="$(pom_property "$POM" flink.version)"
+[[ -n "$FLINK_VERSION" ]] || die "flink.version missing from $POM"
+JARS="$HOME_DIR/$FLINK_VERSION/jars"
 CONF="$HOME_DIR/conf"
 JM_PID="$STACK_DIR/run/flink-jobmanager.pid"
 TM_PID="$STACK_DIR/run/flink-taskmanager.pid"
 GW_PID="$STACK_DIR/run/flink-gateway.pid"
 REST="http://127.0.0.1:$FLINK_REST_PORT"
 GATEWAY="http://127.0.0.1:$FLINK_GATEWAY_PORT"
-FLINK_VERSION="$(sed -n 's:.*<flink.version>\(.*\)</flink.version>.*:\1:p' "$POM")"
 
 # Flink's shipped env.java.default-opts.all: needed on Java 17 (Kryo, Pekko, the planner's codegen).
 JOPTS=(--add-exports=java.base/sun.net.util=ALL-UNNAMED --add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED

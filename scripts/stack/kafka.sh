@@ -8,7 +8,10 @@ KAFKA_PORT="${KAFKA_PORT:-29092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-29093}"
 KAFKA_HEAP_MB="${KAFKA_HEAP_MB:-512}"
 HOME_DIR="$STACK_DIR/kafka"
-JARS="$HOME_DIR/jars"
+POM="$SCRIPTS_DIR/kafka/pom.xml"
+KAFKA_VERSION="$(pom_property "$POM" kafka.version)"
+[[ -n "$KAFKA_VERSION" ]] || die "kafka.version missing from $POM"
+JARS="$HOME_DIR/$KAFKA_VERSION/jars"
 DATA="$STACK_DIR/data/kafka"
 PIDFILE="$STACK_DIR/run/kafka.pid"
 LOGFILE="$STACK_DIR/logs/kafka.log"
@@ -60,11 +63,11 @@ status_json() { status_line kafka "$PIDFILE" "$KAFKA_PORT" ready; }
 
 case "${1:-}" in
   fetch)
-    fetch_jars kafka "$SCRIPTS_DIR/kafka/pom.xml" "$JARS" ;;
+    fetch_jars kafka "$POM" "$JARS" ;;
   up)
     if pid_alive "$PIDFILE" && port_open "$KAFKA_PORT"; then log "kafka already running (pid $(cat "$PIDFILE"))"; status_json; exit 0; fi
     refuse_taken_port kafka "$KAFKA_PORT" "stack.kafka.port (SYNCCTL_STACK__KAFKA__PORT)"
-    fetch_jars kafka "$SCRIPTS_DIR/kafka/pom.xml" "$JARS"
+    fetch_jars kafka "$POM" "$JARS"
     write_config
     if [[ ! -f "$DATA/meta.properties" ]]; then
       log "formatting KRaft storage in $DATA"

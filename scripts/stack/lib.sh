@@ -12,8 +12,14 @@ mkdir -p "$STACK_DIR/run" "$STACK_DIR/logs"
 log() { echo "[stack] $*" >&2; }
 die() { echo "[stack] ERROR: $*" >&2; exit 1; }
 
+# pom_property <pom> <name>: the value of <name> in the pom (its <properties>), e.g. the pinned version.
+pom_property() { sed -n "s:.*<$2>\(.*\)</$2>.*:\1:p" "$1" | head -1; }
+
 # fetch_jars <name> <pom> <dest dir>: copies the pom's runtime dependencies into <dest dir> once.
-# A stamp with the pom's checksum makes a second run a no-op (no network, no Maven).
+# A stamp with the pom's checksum makes a second run a no-op (no network, no Maven); a changed pom
+# fetches again. Callers name <dest dir> after the pinned version (<component>/<version>/jars), so
+# two versions never share a folder: a new pin fetches next to the old one, which a worker
+# started by the old scripts may still be running from (remove old version folders by hand).
 fetch_jars() {
   local name="$1" pom="$2" dest="$3"
   local sum; sum="$(sha256sum "$pom" | cut -c1-16)"

@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { ServiceUnavailableError } from '../core/errors.js';
 import { getLogger } from '../core/logger.js';
@@ -37,7 +37,9 @@ export class ScriptComponent implements StackComponent {
   private async run(action: string): Promise<StackComponentStatus> {
     const script = join(this.dir, `${this.name}.sh`);
     const res = await execa('bash', [script, action], {
-      env: this.env,
+      // the scripts' own `node -e` (status lines) runs on this Node: under systemd or by absolute
+      // path the CLI runs on the project's Node 24, and PATH may name an older one or none
+      env: { ...this.env, PATH: [dirname(process.execPath), process.env.PATH].filter(Boolean).join(delimiter) },
       reject: false,
       timeout: this.timeoutMs,
       stdin: 'ignore',

@@ -33,12 +33,12 @@ describe('connect.sh (Kafka Connect + Debezium in the local stack)', function ()
     assert.equal(second.ready, true);
     assert.equal(second.managed, true);
     assert.equal(second.pid, first.pid);
-    assert.match(String(second.detail), /Kafka Connect 4\.3\.1, Debezium PostgreSQL 3\.7\.0\.Final/);
+    assert.match(String(second.detail), /Kafka Connect 4\.4\.0, Debezium PostgreSQL 3\.7\.1\.Final/);
   });
 
   it('serves the Debezium PostgreSQL plugin', async () => {
     const plugins = (await (await fetch(`${CONNECT_URL}/connector-plugins`)).json()) as Array<{ class: string; version: string }>;
-    assert.ok(plugins.some((p) => p.class === 'io.debezium.connector.postgresql.PostgresConnector' && p.version === '3.7.0.Final'));
+    assert.ok(plugins.some((p) => p.class === 'io.debezium.connector.postgresql.PostgresConnector' && p.version === '3.7.1.Final'));
   });
 
   it('`status` prints one JSON line listing each connector with its state and tasks', async function () {

@@ -5,11 +5,16 @@ import { configSchema } from '../../src/config/schema.js';
 import { stackDown, stackStatus, stackUp } from '../../src/stack/manager.js';
 import { testBaseConfig } from './config.js';
 import { configureLogger, type LogLevel } from '../../src/core/logger.js';
+import { patchKafkaRequestQueue } from '../../src/pipeline/kafka/request-queue.js';
 
 // Components log to stderr; in tests only errors, unless asked (SYNCCTL_TEST_LOG_LEVEL=debug).
 // Set through the environment too: test files may load their own instance of the logger module.
 process.env.SYNCCTL_DEFAULT_LOG_LEVEL = process.env.SYNCCTL_TEST_LOG_LEVEL ?? 'error';
 configureLogger({ level: (process.env.SYNCCTL_TEST_LOG_LEVEL as LogLevel | undefined) ?? 'error' });
+
+// Test helpers build kafkajs clients of their own too (topic cleanup, readers): the same fix as
+// createKafka's, so that Node 24 prints no TimeoutNegativeWarning in the test output.
+patchKafkaRequestQueue();
 
 let startedKafka = false;
 

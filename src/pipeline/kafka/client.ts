@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type LogEntry } from 'kafkajs';
 import type { SyncConfig } from '../../config/schema.js';
 import { getLogger } from '../../core/logger.js';
+import { patchKafkaRequestQueue } from './request-queue.js';
 
 /**
  * The one place that constructs the Kafka client (kafkajs 2.2.4). Everything else goes through
@@ -8,6 +9,7 @@ import { getLogger } from '../../core/logger.js';
  */
 export function createKafka(cfg: SyncConfig['kafka'], overrides: Partial<KafkaJsConfig> = {}): Kafka {
   const log = getLogger('kafka');
+  patchKafkaRequestQueue();
   return new Kafka({
     clientId: cfg.clientId,
     brokers: cfg.brokers,

@@ -30,6 +30,9 @@ export async function startDaemonProcess(configPath: string, opts: { env?: Recor
   const nodeArgs = process.env.TEST_DAEMON_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.TEST_DAEMON_NODE_ARGS;
+  // The variables that point the test run at its services (a stack of its own, test/support/config.ts)
+  // are in the config file already; inherited, they would override what the file says (a test's own broker).
+  for (const k of Object.keys(env)) if (k === 'SYNCCTL_KAFKA_BROKERS' || k === 'SYNCCTL_REDIS_URL' || k.startsWith('SYNCCTL_STACK__')) delete env[k];
   const child = spawn(process.execPath, [...nodeArgs, BIN, 'start', '--config', configPath], {
     cwd: REPO_ROOT,
     env: { ...env, FORCE_COLOR: '0', ...opts.env },

@@ -24,7 +24,7 @@ describe('FlinkSqlGateway', function () {
   });
 
   it('reports the product and version of the gateway', async () => {
-    assert.deepEqual(await gw.info(), { productName: 'Apache Flink', version: '2.2.1' });
+    assert.deepEqual(await gw.info(), { productName: 'Apache Flink', version: '2.3.0' });
   });
 
   it('opens a session with properties, runs a bounded query and pages its rows as JSON', async () => {

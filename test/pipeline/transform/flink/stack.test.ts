@@ -21,16 +21,17 @@ describe('flink.sh (local Flink session cluster + SQL Gateway)', function () {
     const { status } = await flinkScript('status');
     assert.equal(status.component, 'flink');
     assert.equal(status.ready, true);
-    assert.equal(status.port, 28082);
+    const ports = configSchema.parse(testBaseConfig()).stack.flink;
+    assert.equal(status.port, ports.gatewayPort);
     const [jm, tm, gw, jobs] = status.items;
     assert.deepEqual([jm!.role, tm!.role, gw!.role], ['jobmanager', 'taskmanager', 'gateway']);
-    assert.equal(jm!.port, 28081);
+    assert.equal(jm!.port, ports.restPort);
     for (const i of [jm!, tm!, gw!]) {
       assert.equal(i.ready, true, `${i.role} ready`);
       assert.equal(typeof i.pid, 'number', `${i.role} pid`);
     }
     assert.equal(tm!.registered, 1);
-    assert.equal(gw!.version, '2.2.1');
+    assert.equal(gw!.version, '2.3.0');
     assert.ok(Array.isArray(jobs!.jobs));
     assert.equal(status.pid, jm!.pid);
   });
@@ -39,6 +40,6 @@ describe('flink.sh (local Flink session cluster + SQL Gateway)', function () {
     const all = await stackStatus(configSchema.parse(testBaseConfig()), { flink: true });
     const flink = all.find((c) => c.component === 'flink');
     assert.equal(flink?.ready, true);
-    assert.match(flink?.detail ?? '', /Flink 2\.2\.1: 1 TaskManager/);
+    assert.match(flink?.detail ?? '', /Flink 2\.3\.0: 1 TaskManager/);
   });
 });
