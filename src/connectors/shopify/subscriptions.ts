@@ -59,15 +59,7 @@ export class ShopifySubscriptions {
     for (const topic of SHOPIFY_SUBSCRIPTION_TOPICS) {
       const same = existing.find((s) => s.topic === topic && s.uri === callbackUrl);
       if (same) { result.kept.push(same); continue; }
-      const d = await this.client.request<{ webhookSubscriptionCreate: { webhookSubscription: ShopifySubscription | null; userErrors: UserError[] } }>(
-        loadDocument('WebhookSubscriptionCreate'), { topic, sub: { uri: callbackUrl, format: 'JSON' } }, { signal });
-      const p = d.webhookSubscriptionCreate;
-      if (!p.webhookSubscription) {
-        throw new PermanentError('SHOPIFY_SUBSCRIPTION_REFUSED', `Shopify refused the ${topic} subscription to ${callbackUrl}: ${p.userErrors.map((e) => e.message).join('; ')}`, {
-          hint: 'Shopify needs a public https callback URL; check `http.publicUrl` (or the URL given to `connectors register`).', details: { topic, userErrors: p.userErrors },
-        });
-      }
-      result.created.push(p.webhookSubscription);
+      result.created.push(await this.create(topic, callbackUrl, signal));
     }
     return result;
   }
