@@ -1,5 +1,6 @@
+import { linkSharedKafkaJars } from '../support/kafka-jars.js';
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -8,8 +9,6 @@ import { loadConfig } from '../../src/config/load.js';
 import { stackStatus } from '../../src/stack/manager.js';
 import { quoteIdent } from '../../src/db/pool.js';
 import { removeErpTopics, removeStaleDemoTopics } from '../../src/services/demo/reset.js';
-import { configSchema } from '../../src/config/schema.js';
-import { stackDir } from '../../src/stack/paths.js';
 import { REPO_ROOT } from '../support/cli.js';
 import { randomSuffix } from '../support/config.js';
 import { freePort } from '../support/ports.js';
@@ -38,12 +37,13 @@ describe('npm run demo in a real terminal (Ctrl-C as keystrokes)', function () {
     file = join(dir, 'config.yml');
     const id = randomSuffix();
     names = { db: `syncctl_pty_${id}`, erpDb: `syncctl_pty_erp_${id}`, slot: `syncctl_pty_${id}`, erpTopics: `erp_pty_${id}`, topics: `pty${id}`, connector: `syncctl-pty-${id}` };
-    ports = [await freePort(), await freePort(), await freePort(), await freePort()];
+    ports = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     const base = parseYaml(readFileSync(join(REPO_ROOT, 'config/config.yml'), 'utf8'));
-    const [http, main, eu, outlet] = ports;
+    const [http, main, eu, outlet, admin] = ports;
     base.database.url = `postgres://postgres@127.0.0.1:5432/${names.db}`;
     base.kafka.topicPrefix = names.topics;
-    base.http.port = http;
+    base.http.public.port = http;
+    base.http.admin.port = admin;
     base.sources.shopify.main.url = `http://127.0.0.1:${main}`;
     base.sources.shopify.eu.url = `http://127.0.0.1:${eu}`;
     base.sources.woocommerce.outlet.url = `http://127.0.0.1:${outlet}`;
@@ -147,21 +147,18 @@ describe('syncctl demo in a real terminal when Kafka dies during the run', funct
   before(async () => {
     await assertScriptAvailable();
     dir = mkdtempSync(join(tmpdir(), 'syncctl-pty-dies-'));
-    const jars = join(stackDir(configSchema.parse({}).stack.dir), 'kafka', 'jars');
-    if (existsSync(jars)) {
-      mkdirSync(join(dir, 'stack', 'kafka'), { recursive: true });
-      symlinkSync(jars, join(dir, 'stack', 'kafka', 'jars'));
-    }
+    await linkSharedKafkaJars(join(dir, 'stack'));
     db = `syncctl_pty_dies_${randomSuffix()}`;
-    ports = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-    const [http, main, eu, outlet, kafka, controller] = ports;
+    ports = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const [http, main, eu, outlet, kafka, controller, admin] = ports;
     const base = parseYaml(readFileSync(join(REPO_ROOT, 'config/config.yml'), 'utf8'));
     delete base.sources.erp;
     base.sync.authority = 'shopify:main';
     base.sync.fieldPolicies.price = 'priority:shopify:main';
     base.database.url = `postgres://postgres@127.0.0.1:5432/${db}`;
     base.kafka.brokers = [`127.0.0.1:${kafka}`];
-    base.http.port = http;
+    base.http.public.port = http;
+    base.http.admin.port = admin;
     base.sources.shopify.main.url = `http://127.0.0.1:${main}`;
     base.sources.shopify.eu.url = `http://127.0.0.1:${eu}`;
     base.sources.woocommerce.outlet.url = `http://127.0.0.1:${outlet}`;

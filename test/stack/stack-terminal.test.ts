@@ -1,9 +1,8 @@
+import { linkSharedKafkaJars } from '../support/kafka-jars.js';
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configSchema } from '../../src/config/schema.js';
-import { stackDir } from '../../src/stack/paths.js';
 import { runCli } from '../support/cli.js';
 import { freePort } from '../support/ports.js';
 import { eventually } from '../support/wait.js';
@@ -32,12 +31,7 @@ describe('syncctl stack up in a real terminal', function () {
   before(async () => {
     await assertScriptAvailable();
     dir = mkdtempSync(join(tmpdir(), 'syncctl-stack-pty-'));
-    // The pinned jars of the test run's stack (no second download); fetched when absent.
-    const jars = join(stackDir(configSchema.parse({}).stack.dir), 'kafka', 'jars');
-    if (existsSync(jars)) {
-      mkdirSync(join(dir, 'kafka'), { recursive: true });
-      symlinkSync(jars, join(dir, 'kafka', 'jars'));
-    }
+    await linkSharedKafkaJars(dir); // the pinned jars of the test run's stack (no second download)
     kafkaPort = await freePort();
     env = {
       SYNCCTL_STACK__DIR: dir,

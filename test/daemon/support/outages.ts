@@ -1,9 +1,10 @@
+import { linkSharedKafkaJars } from '../../support/kafka-jars.js';
 // Outages a test can cause without touching the machine's shared services: a private Kafka
 // broker (the project's own stack script, on free ports, its own data dir) that the test stops
 // and starts, and a PostgreSQL role for the daemon whose logins the test refuses and whose
 // connections it terminates.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,9 +12,6 @@ import pg from 'pg';
 import { REPO_ROOT } from '../../support/cli.js';
 import { freePort } from '../../support/ports.js';
 import { quoteIdent } from '../../../src/db/pool.js';
-import { configSchema } from '../../../src/config/schema.js';
-import { stackDir } from '../../../src/stack/paths.js';
-import { testBaseConfig } from '../../support/config.js';
 
 const run = promisify(execFile);
 
@@ -30,13 +28,7 @@ export interface PrivateBroker {
 export async function startPrivateBroker(): Promise<PrivateBroker> {
   const dir = mkdtempSync(join(tmpdir(), 'syncctl-kafka-'));
   const script = join(REPO_ROOT, 'scripts', 'stack', 'kafka.sh');
-  // kafka.sh keeps the jars of each pinned version in kafka/<version>/jars; `fetch` is a no-op once
-  // they are there (a shared broker started from an older pin runs from another folder)
-  const shared = stackDir(configSchema.parse(testBaseConfig()).stack.dir);
-  await run('bash', [script, 'fetch'], { env: { ...process.env, STACK_DIR: shared }, timeout: 600_000 });
-  const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSync(join(REPO_ROOT, 'scripts', 'stack', 'kafka', 'pom.xml'), 'utf8'))![1]!;
-  mkdirSync(join(dir, 'kafka'), { recursive: true });
-  symlinkSync(join(shared, 'kafka', version), join(dir, 'kafka', version));
+  await linkSharedKafkaJars(dir);
   const port = await freePort();
   const env = { ...process.env, STACK_DIR: dir, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(await freePort()), KAFKA_HEAP_MB: '256' };
   const broker: PrivateBroker = {
