@@ -251,6 +251,28 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /**
+   * Product catalog sync (issue 23): listings created on the channels from one product master.
+   * `syncctl catalog plan|apply` use it (the daemon's writers execute what `apply` plans).
+   */
+  catalog: z
+    .strictObject({
+      /** The product master: `erp` (the only master implemented so far). */
+      master: z.literal('erp').default('erp'),
+      /** Status of listings syncctl creates: `draft` (default: a merchant reviews them first) or `active`. */
+      newListingStatus: z.enum(['draft', 'active']).default('draft'),
+      /** Per channel (`shopify:main`, `woocommerce:outlet`): which master products it lists. A channel not named lists `all`. */
+      channels: z
+        .record(
+          z.string().regex(/^(shopify|woocommerce):[a-z0-9_-]+$/, 'must be a channel key, e.g. shopify:main'),
+          z.strictObject({
+            /** `all` master products, or an explicit list of product codes or SKUs (a product is listed when its code or one of its SKUs is named). */
+            listing: z.union([z.literal('all'), z.array(z.string().min(1)).min(1)]).default('all'),
+          }),
+        )
+        .default({}),
+    })
+    .prefault({}),
   /** How SKUs are matched across platforms. */
   identity: z
     .strictObject({

@@ -3,6 +3,7 @@ import type { Logger } from '../../core/logger.js';
 import type { SinkConnector, SinkReading, SinkResult, SinkWrite } from '../types.js';
 import type { WooClient } from './client.js';
 import { decimalString, isVariation, modifiedIso } from './normalise.js';
+import { WooListingCreator } from './sink-create.js';
 import { wooBatchResponseSchema, wooProductSchema, type WooProduct } from './schemas.js';
 
 /** Settings of the sink. */
@@ -71,6 +72,7 @@ const fromError = (w: SinkWrite, err: unknown): SinkResult => {
 export class WooCommerceSink implements SinkConnector {
   readonly maxBatch = BATCH_LIMIT;
   private readonly readBack: boolean;
+  private readonly creator: WooListingCreator;
 
   constructor(
     readonly key: string,
@@ -78,11 +80,19 @@ export class WooCommerceSink implements SinkConnector {
     private readonly opts: WooSinkOptions,
   ) {
     this.readBack = opts.readBack ?? true;
+    this.creator = new WooListingCreator(client, opts.log, async (skus, signal) => {
+      const out: WooProduct[] = [];
+      for (let i = 0; i < skus.length; i += SKU_CHUNK) out.push(...(await this.productsBySku(skus.slice(i, i + SKU_CHUNK), signal)));
+      return out;
+    });
   }
 
   /** Writes a batch; one result per write, in the batch's order. */
-  async write(batch: SinkWrite[], signal?: AbortSignal): Promise<SinkResult[]> {
+  async write(all: SinkWrite[], signal?: AbortSignal): Promise<SinkResult[]> {
+    const creates = all.filter((w) => w.kind === 'create_product');
+    const batch = creates.length ? all.filter((w) => w.kind !== 'create_product') : all;
     const results = new Map<string, SinkResult>();
+    if (creates.length) for (const r of await this.creator.create(creates, signal)) results.set(r.writeId, r);
     const planned: Planned[] = [];
     const unresolved: SinkWrite[] = [];
     for (const w of batch) {
@@ -116,7 +126,7 @@ export class WooCommerceSink implements SinkConnector {
       return new Map<number, WooProduct>();
     }) : new Map<number, WooProduct>();
     for (const p of ok) results.set(p.w.writeId, { writeId: p.w.writeId, status: 'ok', applied: this.applied(p, current.get(p.id)) });
-    return batch.map((w) => results.get(w.writeId) ?? { writeId: w.writeId, status: 'retriable', code: 'WOO_NOT_SENT', message: 'write was not sent' });
+    return all.map((w) => results.get(w.writeId) ?? { writeId: w.writeId, status: 'retriable', code: 'WOO_NOT_SENT', message: 'write was not sent' });
   }
 
   /** Current stock, price and title of SKUs (`GET /products?sku=A,B,…`, which matches variations too). */
