@@ -1,13 +1,15 @@
 import { strict as assert } from 'node:assert';
 import { configSchema, type SyncConfig } from '../../src/config/schema.js';
+import { createShopifyConnector } from '../../src/connectors/shopify/index.js';
 import { createWooCommerceConnector } from '../../src/connectors/woocommerce/index.js';
 import type { ListingProduct, SinkWrite } from '../../src/connectors/types.js';
 import { applyCatalog, catalogWrites, planCatalog } from '../../src/services/catalog/index.js';
 import { initErp } from '../../src/simulators/erp/index.js';
+import { startShopifySimulator, type ShopifySimulator } from '../../src/simulators/shopify/index.js';
 import { startWooCommerceSimulator, type WooCommerceSimulator } from '../../src/simulators/woocommerce/index.js';
 import { dbUrl, dropDatabase, sql, uniqueName } from '../connectors/erp/helpers.js';
 import { isolate, type Isolation } from '../support/isolation.js';
-import { wooCfg } from './diff-fixtures.js';
+import { shopifyCfg, wooCfg } from './diff-fixtures.js';
 
 /*
  * Catalog sync against the sample ERP (the product master: 3 products of 3 variants each) and an
@@ -154,5 +156,89 @@ describe('catalog sync: ERP master → WooCommerce listings', function () {
     assert.deepEqual(cp.archive.map((a) => a.sku), ['SKU-000001-1', 'SKU-000001-2', 'SKU-000001-3']);
     const archivals = catalogWrites(config, plan, master).filter((w) => w.kind === 'fields');
     assert.deepEqual(archivals.map((w) => [w.sku, w.payload.fields]), cp.archive.map((a) => [a.sku, { status: 'archived' }]));
+  });
+});
+
+/*
+ * The same ERP master against an empty Shopify store (simulator, real HTTP, the 2026-04 schema
+ * subset): one productSet per product, all or nothing, with Shopify's own userErrors.
+ */
+describe('catalog sync: ERP master → Shopify listings (productSet)', function () {
+  this.timeout(120_000);
+  let iso: Isolation;
+  let shop: ShopifySimulator;
+  let config: SyncConfig;
+  const erpDb = uniqueName('catalog_erp_shop');
+  let n = 0;
+
+  before(async () => {
+    iso = await isolate('catalog_shop');
+    await initErp({ databaseUrl: dbUrl(erpDb), products: 2, variantsPerProduct: 3, seed: 4, orders: 0 });
+    shop = await startShopifySimulator({ seed: 6, bulkOperationLatencyMs: 5, catalog: { products: 0 } });
+    config = configSchema.parse({ ...iso.config, sources: { shopify: { main: shopifyCfg(shop) }, erp: { databaseUrl: dbUrl(erpDb) } }, sync: { authority: 'erp' }, catalog: { newListingStatus: 'draft' } });
+    // A subscription, so the products/create deliveries a real store would send are recorded.
+    const r = await fetch(shop.graphqlUrl, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-shopify-access-token': shop.info.accessToken! },
+      body: JSON.stringify({ query: 'mutation { webhookSubscriptionCreate(topic: PRODUCTS_CREATE, webhookSubscription: { uri: "http://127.0.0.1:9/hooks" }) { userErrors { message } } }' }),
+    });
+    assert.deepEqual(((await r.json()) as { data: { webhookSubscriptionCreate: { userErrors: unknown[] } } }).data.webhookSubscriptionCreate.userErrors, []);
+  });
+  after(async () => {
+    await shop?.close();
+    await iso?.cleanup();
+    await dropDatabase(erpDb);
+  });
+
+  const sink = () => createShopifyConnector('main', config.sources.shopify.main!, { skuRule: config.identity.sku }).sink;
+  const write = (product: ListingProduct): SinkWrite => ({ writeId: `s-${++n}`, sku: product.variants[0]!.sku, kind: 'create_product', idempotencyKey: `sk-${n}`, refs: { id: '' }, payload: { product } });
+
+  it('creates one product with three variants per ERP product, as a draft, and announces it (products/create)', async () => {
+    const { plan, products: master } = await planCatalog(config);
+    assert.deepEqual(plan.channels[0]!.create.map((c) => c.key), ['P-000001', 'P-000002']);
+    const writes = catalogWrites(config, plan, master);
+    const results = await sink().write(writes.map((w) => write(w.payload.product as ListingProduct)));
+    assert.deepEqual(results.map((r) => r.status), ['ok', 'ok'], JSON.stringify(results));
+    assert.equal(shop.store.products.length, 2);
+    const p = shop.store.products[0]!;
+    assert.deepEqual([p.title, p.handle, p.status, p.vendor], ['Classic Tee 1', 'p-000001', 'DRAFT', 'Sample Co']);
+    assert.deepEqual(p.variants.map((v) => [v.sku, v.title, v.inventoryItem.tracked]), [['SKU-000001-1', 'S', true], ['SKU-000001-2', 'M', true], ['SKU-000001-3', 'L', true]]);
+    assert.deepEqual(shop.state.dispatcher.deliveries.filter((d) => d.topic === 'products/create').length, 2);
+    // Again (a crash after Shopify answered, before our commit): adopted, not created twice.
+    const again = await sink().write([write(writes[0]!.payload.product as ListingProduct)]);
+    assert.equal(again[0]!.status, 'ok');
+    assert.equal((again[0] as unknown as { applied: { adopted: boolean } }).applied.adopted, true);
+    assert.equal(shop.store.products.length, 2);
+    const after = await planCatalog(config);
+    assert.deepEqual(after.plan.channels[0]!.create, []);
+  });
+
+  it('refuses what Shopify refuses, with its message, and creates nothing', async () => {
+    const base: ListingProduct = { key: 'X-1', handle: 'p-000001', title: 'Taken handle', status: 'draft', options: ['Size'], variants: [{ sku: 'X-SKU-1', optionValues: ['S'], price: '1.00' }] };
+    const tooMany: ListingProduct = { ...base, key: 'X-2', handle: 'x-2', options: ['A', 'B', 'C', 'D'], variants: [{ sku: 'X-SKU-2', optionValues: ['1', '2', '3', '4'], price: '1.00' }] };
+    const skuTaken: ListingProduct = { ...base, key: 'X-3', handle: 'x-3', variants: [{ sku: 'SKU-000002-2', optionValues: ['S'], price: '1.00' }] };
+    const [a, b, c] = await sink().write([write(base), write(tooMany), write(skuTaken)]);
+    assert.deepEqual([a!.status, (a as { code: string }).code], ['permanent', 'SHOPIFY_HANDLE_NOT_UNIQUE']);
+    assert.match((a as { message: string }).message, /Handle 'p-000001' already in use/);
+    assert.deepEqual([b!.status, (b as { code: string }).code], ['permanent', 'CATALOG_INVALID_PRODUCT']);
+    assert.match((b as { message: string }).message, /4 options; Shopify allows 3/);
+    assert.deepEqual([c!.status, (c as { code: string }).code], ['permanent', 'CATALOG_SKU_IN_USE']);
+    assert.equal(shop.store.products.length, 2);
+  });
+
+  it('the simulator checks productSet as Shopify does (options over the limit, variants without their option values)', async () => {
+    const call = async (input: unknown) => {
+      const r = await fetch(shop.graphqlUrl, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-shopify-access-token': shop.info.accessToken! },
+        body: JSON.stringify({ query: 'mutation S($input: ProductSetInput!) { productSet(input: $input) { product { id } userErrors { code field message } } }', variables: { input } }),
+      });
+      return ((await r.json()) as { data: { productSet: { product: unknown; userErrors: Array<{ code: string }> } } }).data.productSet;
+    };
+    const four = await call({ title: 'Four', productOptions: ['A', 'B', 'C', 'D'].map((name) => ({ name, values: [{ name: 'x' }] })), variants: [{ optionValues: ['A', 'B', 'C', 'D'].map((optionName) => ({ optionName, name: 'x' })) }] });
+    assert.deepEqual([four.product, four.userErrors.map((e) => e.code)], [null, ['OPTIONS_OVER_LIMIT']]);
+    const missing = await call({ title: 'Missing', productOptions: [{ name: 'Size', values: [{ name: 'S' }] }], variants: [{ optionValues: [] }] });
+    assert.deepEqual([missing.product, missing.userErrors.map((e) => e.code)], [null, ['INVALID_VARIANT']]);
+    const blank = await call({ title: ' ' });
+    assert.deepEqual(blank.userErrors.map((e) => e.code), ['INVALID_PRODUCT']);
+    assert.equal(shop.store.products.length, 2);
   });
 });

@@ -18,6 +18,7 @@ import type { SinkConnector, SinkReading, SinkResult, SinkWrite } from '../types
 import type { ShopifyClient } from './client.js';
 import { aliasedDocument, loadDocument } from './documents.js';
 import type { ManagedLocation } from './locations.js';
+import { ShopifyListingCreator } from './sink-create.js';
 import { decimal, utcSeconds } from './normalise.js';
 
 /** Rounds of re-read and resend for rows that keep going stale, before the write is reported retriable. */
@@ -30,13 +31,13 @@ const WRITE_RETRY = { retries: 3 };
 interface UserError { field: string[] | null; message: string; code: string | null }
 interface Change { name: string; delta: number; quantityAfterChange: number | null; item: { id: string } }
 interface AdjustmentPayload { inventoryAdjustmentGroup: { id: string; createdAt: string; changes: Change[] } | null; userErrors: UserError[] }
-interface BySkuNode { id: string; sku: string | null; price: string; product: { id: string; title: string }; inventoryItem: { id: string; inventoryLevel: { updatedAt: string; quantities: Array<{ name: string; quantity: number }> } | null } }
+interface BySkuNode { id: string; sku: string | null; price: string; product: { id: string; title: string; handle: string }; inventoryItem: { id: string; inventoryLevel: { updatedAt: string; quantities: Array<{ name: string; quantity: number }> } | null } }
 
 /** One stock row of a set batch. */
 interface Row { w: SinkWrite; inventoryItemId: string; locationId: string; quantity: number; changeFrom: number | null; observed?: number | null }
 
 /** What a SKU looks like on the store right now. */
-export interface VariantState { variantId: string; productId: string; inventoryItemId: string; sku: string | null; price: string; title: string; available: number | null; version: string | null }
+export interface VariantState { variantId: string; productId: string; handle: string; inventoryItemId: string; sku: string | null; price: string; title: string; available: number | null; version: string | null }
 
 const shortKey = (prefix: string, value: unknown): string => `syncctl-${prefix}-${createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 40)}`;
 const indexOf = (e: UserError, list: string): number | null => (e.field && e.field[0] === 'input' && e.field[1] === list && e.field[2] !== undefined ? Number(e.field[2]) : e.field && e.field[0] === list && e.field[1] !== undefined ? Number(e.field[1]) : null);
@@ -55,8 +56,11 @@ export class ShopifySink implements SinkConnector {
   readonly maxBatch = 250;
   private readonly log = getLogger('shopify.sink');
 
+  private readonly creator: ShopifyListingCreator;
+
   constructor(private readonly o: ShopifySinkOptions) {
     this.key = sourceKey('shopify', o.instance);
+    this.creator = new ShopifyListingCreator(o.client, o.skuRule, (skus, signal) => this.lookup(skus, signal));
   }
 
   /** Why writes to this store must wait: Shopify refuses its credentials (see `ShopifyTokenProvider.held`). */
@@ -65,9 +69,13 @@ export class ShopifySink implements SinkConnector {
   }
 
   /** Writes a batch; one result per write, in the batch's order. */
-  async write(batch: SinkWrite[], signal?: AbortSignal): Promise<SinkResult[]> {
+  async write(all: SinkWrite[], signal?: AbortSignal): Promise<SinkResult[]> {
     const results = new Map<string, SinkResult>();
     const done = (r: SinkResult) => results.set(r.writeId, r);
+    const creates = all.filter((w) => w.kind === 'create_product');
+    const batch = creates.length ? all.filter((w) => w.kind !== 'create_product') : all;
+    if (creates.length) for (const r of await this.creator.create(creates, signal)) done(r);
+    if (batch.length === 0) return all.map((w) => results.get(w.writeId)!);
     const location = await this.o.location.get(signal);
     await this.completeRefs(batch, signal);
     const rows: Row[] = [];
@@ -94,7 +102,7 @@ export class ShopifySink implements SinkConnector {
     }
     for (const w of adjusts) done(await this.adjust(w, location, signal));
     for (const r of await this.updateFields(fields, signal)) done(r);
-    return batch.map((w) => results.get(w.writeId) ?? { writeId: w.writeId, status: 'retriable', code: 'SHOPIFY_NOT_SENT', message: 'write was not sent' });
+    return all.map((w) => results.get(w.writeId) ?? { writeId: w.writeId, status: 'retriable', code: 'SHOPIFY_NOT_SENT', message: 'write was not sent' });
   }
 
   /** Current available (managed location), price and title of each SKU found on the store. */
@@ -126,7 +134,7 @@ export class ShopifySink implements SinkConnector {
         if (!hit) return;
         const level = hit.inventoryItem.inventoryLevel;
         out.set(s, {
-          variantId: hit.id, productId: hit.product.id, inventoryItemId: hit.inventoryItem.id, sku: hit.sku, price: decimal(hit.price) ?? hit.price, title: hit.product.title,
+          variantId: hit.id, productId: hit.product.id, handle: hit.product.handle, inventoryItemId: hit.inventoryItem.id, sku: hit.sku, price: decimal(hit.price) ?? hit.price, title: hit.product.title,
           available: level?.quantities.find((q) => q.name === 'available')?.quantity ?? null, version: level ? utcSeconds(level.updatedAt) : null,
         });
       });

@@ -47,7 +47,7 @@ export interface CatalogPlan {
 }
 
 /** Platforms whose sinks create listings. */
-const CREATES: ReadonlySet<string> = new Set(['woocommerce']);
+const CREATES: ReadonlySet<string> = new Set(['shopify', 'woocommerce']);
 /** Platforms whose sinks write `status` (archival). */
 const ARCHIVES: ReadonlySet<string> = new Set(['woocommerce']);
 

@@ -38,6 +38,10 @@ export interface ProductRec extends Listable {
   status: 'ACTIVE' | 'ARCHIVED' | 'DRAFT';
   tags: string[];
   variants: VariantRec[];
+  /** Set by `productSet` (not exposed by the simulator's schema subset). */
+  descriptionHtml?: string | null;
+  /** Options and their values, set by `productSet` (generated products have none recorded). */
+  options?: Array<{ name: string; values: string[] }>;
 }
 
 /** A product variant. */
