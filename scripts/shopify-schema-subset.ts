@@ -43,7 +43,7 @@ export const SUBSET: Record<string, string[]> = {
   Mutation: [
     'inventorySetQuantities', 'inventoryAdjustQuantities', 'productVariantsBulkUpdate(allowPartialUpdates)',
     'webhookSubscriptionCreate', 'webhookSubscriptionDelete', 'bulkOperationRunQuery(groupObjects)',
-    'productSet(identifier,synchronous)',
+    'productSet(identifier,synchronous)', 'productUpdate(product)',
   ],
   Node: ['id'],
   DisplayableError: ['field', 'message'],
@@ -107,6 +107,8 @@ export const SUBSET: Record<string, string[]> = {
   ProductSetInventoryInput: ['locationId', 'name', 'quantity'],
   ProductSetIdentifiers: ['handle', 'id'],
   ProductSetPayload: ['product', 'userErrors'],
+  ProductUpdateInput: ['id', 'title', 'status'],
+  ProductUpdatePayload: ['product', 'userErrors'],
   ProductSetUserError: ['code', 'field', 'message'],
   WebhookSubscription: ['id', 'legacyResourceId', 'topic', 'uri', 'format', 'filter', 'includeFields', 'apiVersion', 'createdAt', 'updatedAt'],
   ...CONN('WebhookSubscription'),

@@ -257,8 +257,12 @@ export const configSchema = z.strictObject({
    */
   catalog: z
     .strictObject({
-      /** The product master: `erp` (the only master implemented so far). */
-      master: z.literal('erp').default('erp'),
+      /**
+       * The product master. Setting it turns on title sync: `sync.fieldPolicies.title` `ignore`
+       * (the default) becomes `priority:<master>`. `catalog plan|apply` use `erp` when it is unset.
+       * Only `erp` is implemented as a master so far (a channel key is refused by plan/apply).
+       */
+      master: z.string().regex(/^(erp|(shopify|woocommerce):[a-z0-9_-]+)$/, 'must be erp or a channel key, e.g. shopify:main').optional(),
       /** Status of listings syncctl creates: `draft` (default: a merchant reviews them first) or `active`. */
       newListingStatus: z.enum(['draft', 'active']).default('draft'),
       /** Per channel (`shopify:main`, `woocommerce:outlet`): which master products it lists. A channel not named lists `all`. */

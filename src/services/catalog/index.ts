@@ -49,7 +49,16 @@ export interface CatalogPlan {
 /** Platforms whose sinks create listings. */
 const CREATES: ReadonlySet<string> = new Set(['shopify', 'woocommerce']);
 /** Platforms whose sinks write `status` (archival). */
-const ARCHIVES: ReadonlySet<string> = new Set(['woocommerce']);
+const ARCHIVES: ReadonlySet<string> = new Set(['shopify', 'woocommerce']);
+
+/** The product master plan/apply read (`catalog.master`, default `erp`); only the ERP is implemented. */
+export function catalogMaster(config: SyncConfig): SourceKey {
+  const master = config.catalog.master ?? 'erp';
+  if (master !== 'erp') {
+    throw new ConfigError('CATALOG_MASTER_UNSUPPORTED', `catalog.master is "${master}": only the ERP can be the product master so far.`, { hint: 'Set catalog.master to "erp" (or leave it unset).' });
+  }
+  return master;
+}
 
 /** Reads the ERP's products (items grouped by `product_code`; an item without one is a product of its own). */
 export async function readMasterProducts(config: SyncConfig): Promise<MasterProduct[]> {
@@ -134,10 +143,11 @@ function listed(config: SyncConfig, channel: SourceKey, p: MasterProduct): boole
 
 /** Computes the plan: the master against each channel's live catalog. */
 export async function planCatalog(config: SyncConfig, opts: { channel?: string; signal?: AbortSignal } = {}): Promise<{ plan: CatalogPlan; products: MasterProduct[] }> {
+  const master = catalogMaster(config);
   const channels = catalogChannels(config, opts.channel);
   const products = await readMasterProducts(config);
   const rule = config.identity.sku;
-  const plan: CatalogPlan = { master: config.catalog.master, products: products.length, channels: [] };
+  const plan: CatalogPlan = { master, products: products.length, channels: [] };
   for (const channel of channels) {
     const rows = new Map<string, CatalogRow>();
     for await (const batch of readCatalog(resolveSide(channel, config), config, { signal: opts.signal })) {
@@ -185,12 +195,12 @@ export function catalogWrites(config: SyncConfig, plan: CatalogPlan, products: M
         target: cp.channel, sku: normaliseSku(p.listing.variants[0]!.sku, config.identity.sku)!, kind: 'create_product', payload: { product },
         // One creation per product, target and content: applying the same plan twice plans nothing new.
         idempotencyKey: `create_product:${cp.channel}:${p.listing.key}:${contentKey(product)}`,
-        sourceKey: config.catalog.master, sourceEventAt: now,
+        sourceKey: plan.master, sourceEventAt: now,
       });
     }
     if (!ARCHIVES.has(parseSourceKey(cp.channel).platform)) continue;
     for (const a of cp.archive) {
-      out.push({ target: cp.channel, sku: normaliseSku(a.sku, config.identity.sku)!, kind: 'fields', payload: { fields: { status: 'archived' }, refs: a.refs }, sourceKey: config.catalog.master, sourceEventAt: now });
+      out.push({ target: cp.channel, sku: normaliseSku(a.sku, config.identity.sku)!, kind: 'fields', payload: { fields: { status: 'archived' }, refs: a.refs }, sourceKey: plan.master, sourceEventAt: now });
     }
   }
   return out;

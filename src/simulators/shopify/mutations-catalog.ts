@@ -171,6 +171,23 @@ function productSet(ctx: SimContext, args: ProductSetArgs) {
   return { product, userErrors: [] };
 }
 
+/** `productUpdate` of title and status (the fields the subset keeps); a product is named by `product.id`. */
+function productUpdate(ctx: SimContext, args: { product?: { id?: string | null; title?: string | null; status?: 'ACTIVE' | 'ARCHIVED' | 'DRAFT' | 'UNLISTED' | null } | null }) {
+  const s = ctx.sim.store;
+  const input = args.product ?? {};
+  if (!input.id) return { product: null, userErrors: [{ field: ['id'], message: 'Product does not exist' }] };
+  const product = s.productById.get(parseGid(input.id, 'Product') ?? -1);
+  if (!product) return { product: null, userErrors: [{ field: ['id'], message: 'Product does not exist' }] };
+  if (input.status === 'UNLISTED') throw new GraphQLError('productUpdate with status UNLISTED is not modelled by the simulator.', { extensions: { code: 'BAD_REQUEST' } });
+  if (input.title !== undefined && input.title !== null && input.title.trim() === '') return { product: null, userErrors: [{ field: ['title'], message: "Title can't be blank" }] };
+  const patch: { title?: string; status?: 'ACTIVE' | 'ARCHIVED' | 'DRAFT' } = {};
+  if (input.title != null) patch.title = input.title;
+  if (input.status != null) patch.status = input.status;
+  s.updateProduct(product, patch);
+  ctx.sim.recordWrite({ mutation: 'productUpdate', idempotencyKey: null, apiVersion: ctx.apiVersion, input: args, changes: { productId: gid('Product', product.id), ...patch } });
+  return { product, userErrors: [] };
+}
+
 function createSubscription(ctx: SimContext, args: { topic: string; webhookSubscription: { uri?: string | null; format?: string | null; filter?: string | null; includeFields?: string[] | null } }) {
   const d = ctx.sim.dispatcher;
   const input = args.webhookSubscription;
@@ -211,6 +228,7 @@ export function catalogResolvers(): ResolverMap {
     Mutation: {
       productVariantsBulkUpdate: guard(bulkUpdate),
       productSet: guard(productSet),
+      productUpdate: guard(productUpdate),
       webhookSubscriptionCreate: guard(createSubscription),
       webhookSubscriptionDelete: guard(deleteSubscription),
       bulkOperationRunQuery: guard((ctx: SimContext, args: { query: string; groupObjects: boolean }) => ctx.bulk.run(args.query, args.groupObjects)),
