@@ -253,7 +253,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /**
    * Product catalog sync (issue 23): listings created on the channels from one product master.
-   * `syncctl catalog plan|apply` use it (the daemon's writers execute what `apply` plans).
+   * `syncctl catalog plan|apply` use it, and the daemon when `enabled` (its writers execute what `apply` plans).
    */
   catalog: z
     .strictObject({
@@ -263,6 +263,10 @@ export const configSchema = z.strictObject({
        * Only `erp` is implemented as a master so far (a channel key is refused by plan/apply).
        */
       master: z.string().regex(/^(erp|(shopify|woocommerce):[a-z0-9_-]+)$/, 'must be erp or a channel key, e.g. shopify:main').optional(),
+      /** The daemon runs `catalog apply` on its own (leader only), every `intervalSeconds`. */
+      enabled: z.boolean().default(false),
+      /** Seconds between two runs of the daemon's catalog sync (each reads the master and every channel's catalog). */
+      intervalSeconds: z.number().int().min(10).default(900),
       /** Status of listings syncctl creates: `draft` (default: a merchant reviews them first) or `active`. */
       newListingStatus: z.enum(['draft', 'active']).default('draft'),
       /** Per channel (`shopify:main`, `woocommerce:outlet`): which master products it lists. A channel not named lists `all`. */

@@ -17,8 +17,8 @@ import { eventually } from '../support/wait.js';
 /*
  * The issue's scenario, end to end on the real daemon (in process): the sample ERP (Debezium on
  * the shared Kafka Connect) is the product master and the stock authority of two Shopify stores
- * and a WooCommerce site that have none of its products. `catalog apply` plans the listings, the
- * daemon's writers create them, the new SKUs come back through the platforms' webhooks, the
+ * and a WooCommerce site that have none of its products. The daemon's catalog sync
+ * (`catalog.enabled`) plans the listings, its writers create them, the new SKUs come back through the platforms' webhooks, the
  * UNMATCHED_SKU conflicts resolve themselves and the stock is written; then a title and price
  * change on the ERP reaches every channel, and archiving the product on the ERP archives the
  * listings (never deletes them).
@@ -52,7 +52,7 @@ describe('catalog sync on the daemon: an ERP product with three variants listed 
         woocommerce: { outlet: { url: woo.info.siteUrl, consumerKey: woo.info.consumerKey, consumerSecret: woo.info.consumerSecret, webhookSecret: 'whsec-outlet', pollIntervalSeconds: 1 } },
       },
       sync: { authority: 'erp' },
-      catalog: { master: 'erp' },
+      catalog: { master: 'erp', enabled: true, intervalSeconds: 10 },
       daemon: { settleSeconds: 0, drainTimeoutSeconds: 10, writeLeaseSeconds: 5, groupPrefix: base.kafka.topicPrefix },
       monitoring: { metricsHistory: { enabled: false } },
     });
@@ -81,12 +81,14 @@ describe('catalog sync on the daemon: an ERP product with three variants listed 
   const wooParent = () => [...woo.store.products.values()].find((p) => p.sku === 'P-000001');
 
   it('creates one product with three variants on every channel, learns its ids (UNMATCHED_SKU resolved) and writes the ERP stock', async () => {
-    // The ERP's items reach the engine first (CDC snapshot): unmatched on every channel.
-    await eventually(async () => (await db.query(`select 1 from conflict_log where conflict_type = 'UNMATCHED_SKU' and status = 'OPEN'`)).rowCount === 3, 'three UNMATCHED_SKU conflicts', 120_000, 250);
-    const plan = (await planCatalog(config)).plan;
-    assert.deepEqual(plan.channels.map((c) => [c.channel, c.create.map((x) => x.key)]), [['shopify:main', ['P-000001']], ['shopify:eu', ['P-000001']], ['woocommerce:outlet', ['P-000001']]]);
-    const applied = await applyCatalog(config, db, { waitSeconds: 120 });
-    assert.deepEqual([applied.planned, applied.writes], [3, { done: 3, failed: 0, pending: 0 }], JSON.stringify(applied.failures));
+    // Each SKU is first seen on some sources only (the ERP's CDC snapshot, or a new listing's webhook): unmatched.
+    await eventually(async () => (await db.query(`select distinct entity_id from conflict_log where conflict_type = 'UNMATCHED_SKU'`)).rowCount === 3, 'three UNMATCHED_SKU conflicts', 120_000, 250);
+    // catalog.enabled: the daemon's leader plans the creations itself (no `catalog apply`).
+    const creations = async () => (await db.query<{ target_key: string; status: string }>(`select target_key, status from planned_writes where kind = 'create_product' order by target_key`)).rows;
+    await eventually(async () => (await creations()).filter((r) => r.status === 'DONE').length === 3, 'three creations done', 120_000, 250);
+    assert.deepEqual((await creations()).map((r) => r.target_key), ['shopify:eu', 'shopify:main', 'woocommerce:outlet']);
+    const again = await applyCatalog(config, db, { waitSeconds: 0 });
+    assert.deepEqual([again.planned, again.plan.channels.map((c) => c.create.length)], [0, [0, 0, 0]], 'nothing left to create');
 
     for (const s of [main, eu]) {
       const p = shopProduct(s)!;
