@@ -15,7 +15,7 @@ const MONEY = /^\d{1,13}(\.\d{1,4})?$/;
 
 /**
  * Creates catalog listings on a Shopify store (`create_product` writes): one `productSet` call
- * per product (synchronous, all or nothing: Shopify validates the whole input and creates nothing
+ * per product after one SKU lookup for the round (synchronous, all or nothing: Shopify validates the whole input and creates nothing
  * on a userError), paced by the client's cost bucket.
  *
  * - Idempotent across crashes: the product's SKUs are looked up first; the product holding all of
@@ -37,18 +37,29 @@ export class ShopifyListingCreator {
   ) {}
 
   async create(writes: SinkWrite[], signal?: AbortSignal): Promise<SinkResult[]> {
-    const out: SinkResult[] = [];
-    for (const w of writes) out.push(await this.one(w, signal));
-    return out;
+    const out = new Map<string, SinkResult>();
+    const todo: Array<{ w: SinkWrite; p: ListingProduct }> = [];
+    for (const w of writes) {
+      const p = w.payload.product as ListingProduct | undefined;
+      const problem = p ? invalidForShopify(p) : 'create_product write without a product';
+      if (problem) out.set(w.writeId, { writeId: w.writeId, status: 'permanent', code: 'CATALOG_INVALID_PRODUCT', message: problem });
+      else todo.push({ w, p: p! });
+    }
+    // One lookup for the SKUs of the whole round (50 per request).
+    let found = new Map<string, VariantState>();
+    try {
+      if (todo.length) found = await this.lookup(todo.flatMap((t) => t.p.variants.map((v) => v.sku)), signal);
+    } catch (err) {
+      for (const t of todo) out.set(t.w.writeId, this.failure(t.w, err, signal));
+      return writes.map((w) => out.get(w.writeId)!);
+    }
+    for (const t of todo) out.set(t.w.writeId, await this.one(t.w, t.p, found, signal));
+    return writes.map((w) => out.get(w.writeId)!);
   }
 
-  private async one(w: SinkWrite, signal?: AbortSignal): Promise<SinkResult> {
-    const p = w.payload.product as ListingProduct | undefined;
-    const problem = p ? invalidForShopify(p) : 'create_product write without a product';
-    if (problem) return { writeId: w.writeId, status: 'permanent', code: 'CATALOG_INVALID_PRODUCT', message: problem };
-    const product = p!;
+  private async one(w: SinkWrite, product: ListingProduct, all: Map<string, VariantState>, signal?: AbortSignal): Promise<SinkResult> {
     try {
-      const found = await this.lookup(product.variants.map((v) => v.sku), signal);
+      const found = new Map(product.variants.flatMap((v) => (all.has(v.sku) ? [[v.sku, all.get(v.sku)!] as const] : [])));
       if (found.size > 0) {
         const products = new Set([...found.values()].map((v) => v.productId));
         // Ours (created by an earlier attempt): every SKU on one product that has our handle.
@@ -70,11 +81,15 @@ export class ShopifyListingCreator {
         applied: { productId: r.product.id, adopted: false, variants: r.product.variants.nodes.filter((n) => want.has(normaliseSku(n.sku, this.skuRule))).map((n) => ({ sku: n.sku, id: n.id })) },
       };
     } catch (err) {
-      if (signal?.aborted) throw err;
-      const e = err as { code?: string; message?: string; retriable?: boolean; retryAfterMs?: number };
-      if (e.retriable === false) return { writeId: w.writeId, status: 'permanent', code: e.code ?? 'SHOPIFY_ERROR', message: e.message ?? String(err) };
-      return { writeId: w.writeId, status: 'retriable', code: e.code ?? 'SHOPIFY_ERROR', message: e.message ?? String(err), retryAfterMs: e.retryAfterMs ?? this.client.bucket.retryAfterMs(10) };
+      return this.failure(w, err, signal);
     }
+  }
+
+  private failure(w: SinkWrite, err: unknown, signal?: AbortSignal): SinkResult {
+    if (signal?.aborted) throw err;
+    const e = err as { code?: string; message?: string; retriable?: boolean; retryAfterMs?: number };
+    if (e.retriable === false) return { writeId: w.writeId, status: 'permanent', code: e.code ?? 'SHOPIFY_ERROR', message: e.message ?? String(err) };
+    return { writeId: w.writeId, status: 'retriable', code: e.code ?? 'SHOPIFY_ERROR', message: e.message ?? String(err), retryAfterMs: e.retryAfterMs ?? this.client.bucket.retryAfterMs(10) };
   }
 }
 
