@@ -274,8 +274,14 @@ export const configSchema = z.strictObject({
         .record(
           z.string().regex(/^(shopify|woocommerce):[a-z0-9_-]+$/, 'must be a channel key, e.g. shopify:main'),
           z.strictObject({
-            /** `all` master products, or an explicit list of product codes or SKUs (a product is listed when its code or one of its SKUs is named). */
-            listing: z.union([z.literal('all'), z.array(z.string().min(1)).min(1)]).default('all'),
+            /**
+             * `all` master products; an explicit list of product codes or SKUs (a product is listed
+             * when its code or one of its SKUs is named); or a category rule `{productTypes: [...]}`
+             * (the master's product type, compared case-insensitively).
+             */
+            listing: z
+              .union([z.literal('all'), z.array(z.string().min(1)).min(1), z.strictObject({ productTypes: z.array(z.string().min(1)).min(1) })])
+              .default('all'),
           }),
         )
         .default({}),

@@ -67,6 +67,18 @@ describe('catalog sync: ERP master → WooCommerce listings', function () {
     ]);
   });
 
+  it('lists per channel what its rule takes: an explicit list of codes or SKUs, or product types', async () => {
+    const only = (listing: unknown) => configSchema.parse({ ...config, catalog: { channels: { 'woocommerce:outlet': { listing } } } });
+    const keys = async (listing: unknown) => (await planCatalog(only(listing))).plan.channels[0]!.create.map((c) => c.key);
+    assert.deepEqual(await keys(['P-000002', 'SKU-000003-3']), ['P-000002', 'P-000003']);
+    // The sample ERP's product type is the second word of the title: its first 10 products are Tees.
+    const { products: master } = await planCatalog(config);
+    const type = master[1]!.listing.productType!;
+    assert.equal(type, 'Tee');
+    assert.deepEqual(await keys({ productTypes: ['TEE'] }), ['P-000001', 'P-000002', 'P-000003']);
+    assert.deepEqual(await keys({ productTypes: ['Mug', 'Hoodie'] }), []);
+  });
+
   it('apply stores the creations as planned writes once: the same plan applied again plans nothing', async () => {
     const first = await applyCatalog(config, iso.pool, { waitSeconds: 0 });
     assert.equal(first.planned, 3);

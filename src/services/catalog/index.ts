@@ -137,6 +137,7 @@ export function catalogChannels(config: SyncConfig, only?: string): SourceKey[] 
 function listed(config: SyncConfig, channel: SourceKey, p: MasterProduct): boolean {
   const rule = config.catalog.channels[channel]?.listing ?? 'all';
   if (rule === 'all') return true;
+  if (!Array.isArray(rule)) return rule.productTypes.some((t) => t.trim().toLowerCase() === (p.listing.productType ?? '').trim().toLowerCase());
   const names = new Set(rule.map((s) => s.trim().toUpperCase()));
   return names.has(p.listing.key.toUpperCase()) || p.listing.variants.some((v) => names.has(v.sku.trim().toUpperCase()));
 }
