@@ -186,6 +186,7 @@ describe('catalog sync: ERP master → Shopify listings (productSet)', function 
   before(async () => {
     iso = await isolate('catalog_shop');
     await initErp({ databaseUrl: dbUrl(erpDb), products: 2, variantsPerProduct: 3, seed: 4, orders: 0 });
+    await sql(dbUrl(erpDb), `update items set weight_grams = 250, barcode = '400' || right(sku, 1), compare_at_price = price + 5 where product_code = 'P-000001'`);
     shop = await startShopifySimulator({ seed: 6, bulkOperationLatencyMs: 5, catalog: { products: 0 } });
     config = configSchema.parse({ ...iso.config, sources: { shopify: { main: shopifyCfg(shop) }, erp: { databaseUrl: dbUrl(erpDb) } }, sync: { authority: 'erp' }, catalog: { newListingStatus: 'draft' } });
     // A subscription, so the products/create deliveries a real store would send are recorded.
@@ -214,6 +215,7 @@ describe('catalog sync: ERP master → Shopify listings (productSet)', function 
     const p = shop.store.products[0]!;
     assert.deepEqual([p.title, p.handle, p.status, p.vendor], ['Classic Tee 1', 'p-000001', 'DRAFT', 'Sample Co']);
     assert.deepEqual(p.variants.map((v) => [v.sku, v.title, v.inventoryItem.tracked]), [['SKU-000001-1', 'S', true], ['SKU-000001-2', 'M', true], ['SKU-000001-3', 'L', true]]);
+    assert.deepEqual(p.variants.map((v) => [v.barcode, v.inventoryItem.weight, Number(v.compareAtPrice) - Number(v.price)]), [1, 2, 3].map((i) => [`400${i}`, { value: 250, unit: 'GRAMS' }, 5]));
     assert.deepEqual(shop.state.dispatcher.deliveries.filter((d) => d.topic === 'products/create').length, 2);
     // Again (a crash after Shopify answered, before our commit): adopted, not created twice.
     const again = await sink().write([write(writes[0]!.payload.product as ListingProduct)]);

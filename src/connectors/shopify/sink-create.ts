@@ -130,7 +130,7 @@ export function productSetInput(p: ListingProduct): Record<string, unknown> {
       price: v.price,
       ...(v.compareAtPrice ? { compareAtPrice: v.compareAtPrice } : {}),
       ...(v.barcode ? { barcode: v.barcode } : {}),
-      inventoryItem: { sku: v.sku, tracked: true },
+      inventoryItem: { sku: v.sku, tracked: true, ...(v.weightGrams != null ? { measurement: { weight: { value: v.weightGrams, unit: 'GRAMS' } } } : {}) },
     })),
   };
 }

@@ -63,6 +63,8 @@ export interface InventoryItemRec extends Listable {
   variant: VariantRec;
   tracked: boolean;
   requiresShipping: boolean;
+  /** Weight set through `inventoryItem.measurement` (absent: 0 kg, as generated). */
+  weight?: { value: number; unit: 'KILOGRAMS' | 'GRAMS' | 'POUNDS' | 'OUNCES' };
   /** Levels by location id. */
   levels: Map<number, InventoryLevelRec>;
 }

@@ -10,8 +10,17 @@ import type { WebhookSubscriptionRec } from './webhooks.js';
 interface UserError { field: string[] | null; code?: string; message: string }
 interface VariantInput {
   id?: string | null; price?: unknown; compareAtPrice?: unknown; barcode?: string | null; taxable?: boolean | null;
-  inventoryPolicy?: 'DENY' | 'CONTINUE' | null; inventoryItem?: { sku?: string | null; tracked?: boolean | null; requiresShipping?: boolean | null } | null;
+  inventoryPolicy?: 'DENY' | 'CONTINUE' | null; inventoryItem?: ItemInput | null;
   inventoryQuantities?: unknown[] | null;
+}
+type ItemInput = { sku?: string | null; tracked?: boolean | null; requiresShipping?: boolean | null; measurement?: { weight?: { unit: 'KILOGRAMS' | 'GRAMS' | 'POUNDS' | 'OUNCES'; value: number } | null } | null };
+
+/** `inventoryItem.measurement.weight`: a weight, or a userError message (negative weights are refused). */
+function weightOf(item: ItemInput | null | undefined): { weight?: { unit: 'KILOGRAMS' | 'GRAMS' | 'POUNDS' | 'OUNCES'; value: number }; error?: string } {
+  const w = item?.measurement?.weight;
+  if (!w) return {};
+  if (!(w.value >= 0)) return { error: 'Weight must be greater than or equal to 0' };
+  return { weight: { unit: w.unit, value: w.value } };
 }
 
 const MONEY = /^-?\d{1,13}(\.\d{1,4})?$/;
@@ -53,6 +62,9 @@ function bulkUpdate(ctx: SimContext, args: { productId: string; variants: Varian
       }
       if (item.tracked != null) patch.tracked = item.tracked;
       if (item.requiresShipping != null) patch.requiresShipping = item.requiresShipping;
+      const w = weightOf(item);
+      if (w.error) errors.push({ field: [...f('inventoryItem'), 'measurement', 'weight', 'value'], code: 'INVALID_INPUT', message: w.error });
+      else if (w.weight) patch.weight = w.weight;
     }
     if (errors.length === before) plan.push({ variant, patch });
   });
@@ -78,7 +90,7 @@ interface ProductSetArgs {
     variants?: Array<{
       optionValues: Array<{ name?: string | null; optionName?: string | null }>;
       price?: unknown; compareAtPrice?: unknown; barcode?: string | null; taxable?: boolean | null; inventoryPolicy?: 'DENY' | 'CONTINUE' | null;
-      inventoryItem?: { sku?: string | null; tracked?: boolean | null; requiresShipping?: boolean | null } | null;
+      inventoryItem?: ItemInput | null;
       inventoryQuantities?: Array<{ locationId: string; name: string; quantity: number }> | null;
     }> | null;
   };
@@ -145,6 +157,8 @@ function productSet(ctx: SimContext, args: ProductSetArgs) {
     if (v.compareAtPrice != null && compare === null) errors.push({ field: f('compareAtPrice'), code: 'INVALID_VARIANT', message: 'Compare at price is invalid' });
     const sku = v.inventoryItem?.sku ?? null;
     if (sku !== null && sku.length > 255) errors.push({ field: f('inventoryItem', 'sku'), code: 'INVALID_VARIANT', message: 'SKU is too long (maximum is 255 characters)' });
+    const w = weightOf(v.inventoryItem);
+    if (w.error) errors.push({ field: f('inventoryItem', 'measurement', 'weight', 'value'), code: 'INVALID_VARIANT', message: w.error });
     const quantities = new Map<number, number>();
     (v.inventoryQuantities ?? []).forEach((q, j) => {
       const location = s.locationById.get(parseGid(q.locationId, 'Location') ?? -1);
@@ -154,7 +168,7 @@ function productSet(ctx: SimContext, args: ProductSetArgs) {
     });
     built.push({
       title: values.length ? key : 'Default Title', sku: sku === '' ? null : sku, price: price ?? '0.00', compareAtPrice: compare, barcode: v.barcode ?? null,
-      taxable: v.taxable ?? true, inventoryPolicy: v.inventoryPolicy ?? 'DENY', tracked: v.inventoryItem?.tracked ?? true, requiresShipping: v.inventoryItem?.requiresShipping ?? true, quantities,
+      taxable: v.taxable ?? true, inventoryPolicy: v.inventoryPolicy ?? 'DENY', tracked: v.inventoryItem?.tracked ?? true, requiresShipping: v.inventoryItem?.requiresShipping ?? true, ...(w.weight ? { weight: w.weight } : {}), quantities,
     });
   });
   if (errors.length > 0) return { product: null, userErrors: errors };

@@ -112,7 +112,7 @@ export class ShopifyStore {
   createProduct(input: {
     title: string; handle: string; vendor: string; productType: string; status: ProductRec['status']; descriptionHtml: string | null;
     options: Array<{ name: string; values: string[] }>;
-    variants: Array<{ title: string; sku: string | null; price: string; compareAtPrice: string | null; barcode: string | null; taxable: boolean; inventoryPolicy: 'DENY' | 'CONTINUE'; tracked: boolean; requiresShipping: boolean; quantities: Map<number, number> }>;
+    variants: Array<{ title: string; sku: string | null; price: string; compareAtPrice: string | null; barcode: string | null; taxable: boolean; inventoryPolicy: 'DENY' | 'CONTINUE'; tracked: boolean; requiresShipping: boolean; weight?: InventoryItemRec['weight']; quantities: Map<number, number> }>;
   }): ProductRec {
     const at = this.stamp();
     const max = (m: Map<number, unknown>) => { let x = 0; for (const k of m.keys()) if (k > x) x = k; return x; };
@@ -128,7 +128,7 @@ export class ShopifyStore {
         id: ++variantId, product, title: v.title, sku: v.sku, price: v.price, compareAtPrice: v.compareAtPrice, barcode: v.barcode, position: i + 1,
         taxable: v.taxable, inventoryPolicy: v.inventoryPolicy, createdAt: at, updatedAt: at, seq: 0,
       } as unknown as VariantRec;
-      const item: InventoryItemRec = { id: ++itemId, variant, tracked: v.tracked, requiresShipping: v.requiresShipping, levels: new Map(), createdAt: at, updatedAt: at, seq: 0 };
+      const item: InventoryItemRec = { id: ++itemId, variant, tracked: v.tracked, requiresShipping: v.requiresShipping, ...(v.weight ? { weight: v.weight } : {}), levels: new Map(), createdAt: at, updatedAt: at, seq: 0 };
       variant.inventoryItem = item;
       const first = this.locations[0];
       if (first) item.levels.set(first.id, { item, location: first, quantities: emptyQuantities(0), createdAt: at, updatedAt: at });
@@ -165,7 +165,7 @@ export class ShopifyStore {
   }
 
   /** Changes one variant's fields and announces it (`products/update`, `inventory_items/update` for SKU/tracking). */
-  updateVariant(v: VariantRec, patch: { price?: string; compareAtPrice?: string | null; barcode?: string | null; title?: string; sku?: string | null; tracked?: boolean; taxable?: boolean; inventoryPolicy?: 'DENY' | 'CONTINUE'; requiresShipping?: boolean }): void {
+  updateVariant(v: VariantRec, patch: { price?: string; compareAtPrice?: string | null; barcode?: string | null; title?: string; sku?: string | null; tracked?: boolean; taxable?: boolean; inventoryPolicy?: 'DENY' | 'CONTINUE'; requiresShipping?: boolean; weight?: InventoryItemRec['weight'] }): void {
     const at = this.stamp();
     let itemChanged = false;
     if (patch.sku !== undefined && patch.sku !== v.sku) {
@@ -180,6 +180,10 @@ export class ShopifyStore {
     }
     if (patch.requiresShipping !== undefined && patch.requiresShipping !== v.inventoryItem.requiresShipping) {
       v.inventoryItem.requiresShipping = patch.requiresShipping;
+      itemChanged = true;
+    }
+    if (patch.weight !== undefined) {
+      v.inventoryItem.weight = patch.weight;
       itemChanged = true;
     }
     if (patch.price !== undefined) v.price = patch.price;
