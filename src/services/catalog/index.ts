@@ -218,7 +218,7 @@ export interface ApplyResult {
   plan: CatalogPlan;
   /** Planned writes inserted now (0 when the same plan was applied before). */
   planned: number;
-  /** Outcome of the plan's writes (when waited for). */
+  /** Outcome of the plan's creations (`create_product` writes; archivals are not followed). */
   writes: { done: number; failed: number; pending: number };
   failures: Array<{ target: string; sku: string; kind: string; error: string }>;
 }
