@@ -85,6 +85,10 @@ describe('catalog sync: ERP master → WooCommerce listings', function () {
     assert.deepEqual(first.writes, { done: 0, failed: 0, pending: 3 });
     const again = await applyCatalog(config, iso.pool, { waitSeconds: 0 });
     assert.equal(again.planned, 0);
+    // Changed on the master while its creation waits: not planned a second time.
+    await sql(dbUrl(erpDb), `update items set price = price + 1 where product_code = 'P-000001'`);
+    assert.equal((await applyCatalog(config, iso.pool, { waitSeconds: 0 })).planned, 0);
+    await sql(dbUrl(erpDb), `update items set price = price - 1 where product_code = 'P-000001'`);
     const rows = await iso.pool.query(`select kind, target_key, status from planned_writes where kind = 'create_product'`);
     assert.equal(rows.rowCount, 3);
   });

@@ -230,7 +230,12 @@ export async function applyCatalog(
   opts: { channel?: string; waitSeconds: number; signal?: AbortSignal; onProgress?: (w: ApplyResult['writes']) => void },
 ): Promise<ApplyResult> {
   const { plan, products } = await planCatalog(config, opts);
-  const writes = catalogWrites(config, plan, products);
+  // A product whose creation on a target is still pending or in flight is not planned again (its
+  // data may have changed since, which makes another key): one creation per product and target at a time.
+  const inFlight = new Set(
+    (await pool.query<{ k: string }>(`select target_key || '|' || (payload->'product'->>'key') as k from planned_writes where kind = 'create_product' and status in ('PENDING', 'INFLIGHT')`)).rows.map((r) => r.k),
+  );
+  const writes = catalogWrites(config, plan, products).filter((w) => w.kind !== 'create_product' || !inFlight.has(`${w.target}|${(w.payload.product as ListingProduct).key}`));
   const keys = writes.filter((w) => w.idempotencyKey).map((w) => w.idempotencyKey!);
   const before = keys.length ? (await pool.query<{ n: string }>('select count(*) as n from planned_writes where idempotency_key = any($1)', [keys])).rows[0]!.n : '0';
   await withTransaction(pool, async (client) => {
