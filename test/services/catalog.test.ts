@@ -28,6 +28,7 @@ describe('catalog sync: ERP master → WooCommerce listings', function () {
   before(async () => {
     iso = await isolate('catalog_svc');
     await initErp({ databaseUrl: dbUrl(erpDb), products: 3, variantsPerProduct: 3, seed: 4, orders: 0 });
+    await sql(dbUrl(erpDb), `update items set barcode = '400638133393' || right(sku, 1) where product_code = 'P-000001'`);
     woo = await startWooCommerceSimulator({ products: 0, seed: 5, coalesceWindowMs: 0 });
     config = configSchema.parse({ ...iso.config, sources: { woocommerce: { outlet: wooCfg(woo) }, erp: { databaseUrl: dbUrl(erpDb) } }, sync: { authority: 'erp' } });
   });
@@ -104,7 +105,7 @@ describe('catalog sync: ERP master → WooCommerce listings', function () {
     assert.deepEqual([parent.type, parent.name, parent.status, parent.sku], ['variable', 'Classic Tee 1', 'draft', 'P-000001']);
     assert.deepEqual(parent.attributes.map((a) => [a.name, a.options]), [['Size', ['S', 'M', 'L']]]);
     const variations = parent.children.map((id) => woo.store.get(id)!);
-    assert.deepEqual(variations.map((v) => [v.sku, v.manageStock, v.attributes[0]?.options[0]]), [['SKU-000001-1', true, 'S'], ['SKU-000001-2', true, 'M'], ['SKU-000001-3', true, 'L']]);
+    assert.deepEqual(variations.map((v) => [v.sku, v.manageStock, v.attributes[0]?.options[0], v.globalUniqueId]), [['SKU-000001-1', true, 'S', '4006381333931'], ['SKU-000001-2', true, 'M', '4006381333932'], ['SKU-000001-3', true, 'L', '4006381333933']]);
     // The same write again (a crash after WooCommerce answered, before our commit) adopts it.
     const count = products().length;
     const [again] = await sink().write([{ ...w, writeId: 'w-retry' }]);
@@ -150,6 +151,15 @@ describe('catalog sync: ERP master → WooCommerce listings', function () {
     assert.match((b as { message: string }).message, /Invalid or duplicated SKU\. \(variation RACE-2; the product was not created\)/);
     assert.equal(products().length, count + 3, 'RACE-A and its two variations only');
     assert.equal(woo.store.findBySku('RACE-B').length, 0);
+  });
+
+  it('a barcode another product has there: WooCommerce\'s product_invalid_global_unique_id, and nothing left behind', async () => {
+    const p: ListingProduct = { key: 'GTIN-A', handle: 'gtin-a', title: 'Gtin clash', status: 'draft', options: ['Size'], variants: [{ sku: 'GTIN-1', optionValues: ['S'], price: '2.00' }, { sku: 'GTIN-2', optionValues: ['M'], price: '2.00', barcode: '4006381333931' }] };
+    const count = products().length;
+    const [r] = await sink().write([write(p)]);
+    assert.deepEqual([r!.status, (r as { code: string }).code], ['permanent', 'product_invalid_global_unique_id']);
+    assert.match((r as { message: string }).message, /Invalid or duplicated GTIN, UPC, EAN or ISBN\./);
+    assert.equal(products().length, count);
   });
 
   it('bad data is refused before anything is sent (missing title, invalid price)', async () => {

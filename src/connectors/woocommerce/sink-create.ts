@@ -23,7 +23,8 @@ import { wooBatchResponseSchema, type WooProduct } from './schemas.js';
  *   WooCommerce's own code and message.
  * - Compare-at price: `regular_price` is the compare-at price and `sale_price` the price when the
  *   compare-at price is higher; otherwise `regular_price` is the price.
- * - Not sent yet: weight, barcode (`global_unique_id`), images.
+ * - The barcode is sent as `global_unique_id` (WooCommerce 9.2+: unique per site). Not sent yet:
+ *   weight (its unit is a site setting the connector does not read), images.
  */
 export class WooListingCreator {
   constructor(
@@ -162,11 +163,14 @@ const wooStatus = (s: ListingProduct['status']): string => (s === 'active' ? 'pu
 const prices = (v: ListingProduct['variants'][number]): Record<string, string> =>
   v.compareAtPrice && Number(v.compareAtPrice) > Number(v.price) ? { regular_price: v.compareAtPrice, sale_price: v.price } : { regular_price: v.price };
 
+/** The barcode as WooCommerce's `global_unique_id` (GTIN, UPC, EAN or ISBN; WooCommerce 9.2+). */
+const gtin = (v: ListingProduct['variants'][number]): Record<string, string> => (v.barcode ? { global_unique_id: v.barcode } : {});
+
 function parentBody(p: ListingProduct): Record<string, unknown> {
   const common = { name: p.title, status: wooStatus(p.status), ...(p.description ? { description: p.description } : {}) };
   if (isSimple(p)) {
     const v = p.variants[0]!;
-    return { ...common, type: 'simple', sku: v.sku, ...prices(v), manage_stock: true, stock_quantity: 0 };
+    return { ...common, type: 'simple', sku: v.sku, ...prices(v), ...gtin(v), manage_stock: true, stock_quantity: 0 };
   }
   return {
     ...common,
@@ -180,6 +184,7 @@ function variationBody(p: ListingProduct, v: ListingProduct['variants'][number])
   return {
     sku: v.sku,
     ...prices(v),
+    ...gtin(v),
     manage_stock: true,
     stock_quantity: 0,
     attributes: p.options.map((name, i) => ({ name, option: v.optionValues[i] })),

@@ -36,6 +36,8 @@ export interface ProductRecord {
   attributes: Array<{ name: string; options: string[] }>;
   menuOrder: number;
   totalSales: number;
+  /** GTIN, UPC, EAN or ISBN (`global_unique_id`, WooCommerce 9.2+): unique across products and variations; absent = ''. */
+  globalUniqueId?: string;
 }
 
 /** Order statuses (without the `wc-` prefix). */
