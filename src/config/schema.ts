@@ -302,6 +302,42 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /**
+   * Product catalog sync (issue 23): listings created on the channels from one product master.
+   * `syncctl catalog plan|apply` use it, and the daemon when `enabled` (its writers execute what `apply` plans).
+   */
+  catalog: z
+    .strictObject({
+      /**
+       * The product master. Setting it turns on title sync: `sync.fieldPolicies.title` `ignore`
+       * (the default) becomes `priority:<master>`. `catalog plan|apply` use `erp` when it is unset.
+       * Only `erp` is implemented as a master so far (a channel key is refused by plan/apply).
+       */
+      master: z.string().regex(/^(erp|(shopify|woocommerce):[a-z0-9_-]+)$/, 'must be erp or a channel key, e.g. shopify:main').optional(),
+      /** The daemon runs `catalog apply` on its own (leader only), every `intervalSeconds`. */
+      enabled: z.boolean().default(false),
+      /** Seconds between two runs of the daemon's catalog sync (each reads the master and every channel's catalog). */
+      intervalSeconds: z.number().int().min(10).default(900),
+      /** Status of listings syncctl creates: `draft` (default: a merchant reviews them first) or `active`. */
+      newListingStatus: z.enum(['draft', 'active']).default('draft'),
+      /** Per channel (`shopify:main`, `woocommerce:outlet`): which master products it lists. A channel not named lists `all`. */
+      channels: z
+        .record(
+          z.string().regex(/^(shopify|woocommerce):[a-z0-9_-]+$/, 'must be a channel key, e.g. shopify:main'),
+          z.strictObject({
+            /**
+             * `all` master products; an explicit list of product codes or SKUs (a product is listed
+             * when its code or one of its SKUs is named); or a category rule `{productTypes: [...]}`
+             * (the master's product type, compared case-insensitively).
+             */
+            listing: z
+              .union([z.literal('all'), z.array(z.string().min(1)).min(1), z.strictObject({ productTypes: z.array(z.string().min(1)).min(1) })])
+              .default('all'),
+          }),
+        )
+        .default({}),
+    })
+    .prefault({}),
   /** How SKUs are matched across platforms. */
   identity: z
     .strictObject({

@@ -106,18 +106,52 @@ export interface SourceConnector {
  * - `adjust` (relative, e.g. a sale applied to a channel that is the stock authority): `{ delta: number }`.
  * - `fields`: `{ price?: string, title?: string, status?: 'active' | 'draft' | 'archived' }`.
  * - `order_line` (the ERP): `{ channel, orderId, lineId, quantity, status, price, order }`.
+ * - `create_product` (catalog sync): `{ product: ListingProduct }`; `sku` is the product's first
+ *   variant's. The sink creates the product with all its variants, or adopts the one already there
+ *   (looked up by SKU before creating: a retry after a crash creates no duplicate), or creates
+ *   nothing (bad data: `permanent` with the platform's message, never a half-created product).
+ *   `applied`: `{ productId, adopted, variants: [{ sku, id }] }`.
  */
 export interface SinkWrite {
   /** planned_writes.write_id */
   writeId: string;
   sku: string;
-  kind: 'inventory' | 'adjust' | 'fields' | 'order_line';
+  kind: 'inventory' | 'adjust' | 'fields' | 'order_line' | 'create_product';
   /** Unique per planned write: retries reuse it, so a write is never applied twice. */
   idempotencyKey: string;
   refs: PlatformRefs;
   payload: Record<string, unknown>;
   /** inventory: the quantity we believe the target has now (compare-and-swap where supported). */
   expected?: number | null;
+}
+
+/**
+ * A product of the catalog master as a channel should list it (the `create_product` payload): one
+ * product with its variants, grouped the way the master groups them (the ERP's `product_code`).
+ */
+export interface ListingProduct {
+  /** The master's product key (ERP product code): unique per catalog. */
+  key: string;
+  /** URL handle (Shopify handle, WooCommerce slug): the key, lower-cased and slugified. */
+  handle: string;
+  title: string;
+  description?: string | null;
+  vendor?: string | null;
+  productType?: string | null;
+  /** Status of the new listing on the channel (`catalog.newListingStatus`). */
+  status: 'active' | 'draft';
+  /** Option names (e.g. `["Size"]`); empty for a product with one variant and no options. */
+  options: string[];
+  variants: Array<{
+    sku: string;
+    /** One value per option name, in the same order. */
+    optionValues: string[];
+    /** Decimal string. */
+    price: string;
+    compareAtPrice?: string | null;
+    barcode?: string | null;
+    weightGrams?: number | null;
+  }>;
 }
 
 /** The outcome of one write. */

@@ -8,6 +8,7 @@ import { createWooCommerceConnector } from '../connectors/woocommerce/index.js';
 import { createShopifyConnector } from '../connectors/shopify/index.js';
 import { createErpConnector } from '../connectors/erp/index.js';
 import { driftCheckTasks } from '../services/diff/drift-check.js';
+import { applyCatalog } from '../services/catalog/index.js';
 import type { ConnectorFactory } from './daemon.js';
 import { checkDeletions } from '../pipeline/intake/deletion-check.js';
 import type { ConnectorSet } from './connector-set.js';
@@ -99,6 +100,19 @@ export const buildConnectorSet: ConnectorFactory = async (config, ctx) => {
       intervalMs: cfg.deletionCheckSeconds * 1000,
       run: async (signal) => {
         await checkDeletions(ctx.pool, ctx.store, sourceKey('woocommerce', instance), woo.deletions, { signal });
+      },
+    });
+  }
+  // Catalog sync (catalog.enabled): the leader plans the missing listings and archivals; the writers execute them.
+  if (config.catalog.enabled) {
+    const log = getLogger('catalog');
+    set.leaderTasks.push({
+      name: 'catalog',
+      intervalMs: config.catalog.intervalSeconds * 1000,
+      run: async (signal) => {
+        const r = await applyCatalog(config, ctx.pool, { waitSeconds: 0, signal });
+        const count = (k: 'create' | 'archive' | 'incomplete') => r.plan.channels.reduce((n, c) => n + c[k].length, 0);
+        if (r.planned > 0 || count('archive') > 0) log.info({ planned: r.planned, creates: count('create'), archives: count('archive'), incomplete: count('incomplete') }, 'catalog sync planned listings');
       },
     });
   }

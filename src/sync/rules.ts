@@ -21,11 +21,15 @@ export function engineRules(config: SyncConfig): EngineRules {
   if (authority !== 'erp' && authority !== 'peer' && !channels.includes(authority)) {
     throw new ConfigError('AUTHORITY_MISSING', `sync.authority is "${authority}" but no such source is configured.`, { hint: `Configured channels: ${channels.join(', ') || 'none'}.` });
   }
+  const fieldPolicies = { ...config.sync.fieldPolicies } as Record<string, FieldPolicy>;
+  // With a product master (catalog sync), titles follow it: the listings it created carry its titles.
+  const master = config.catalog.master;
+  if (master && (fieldPolicies.title ?? 'ignore') === 'ignore') fieldPolicies.title = `priority:${master}`;
   return {
     authority,
     channels,
     buffers,
-    fieldPolicies: config.sync.fieldPolicies as Record<string, FieldPolicy>,
+    fieldPolicies,
     conflictWindowMs: config.sync.conflictWindowSeconds * 1000,
     settleMs: config.daemon.settleSeconds * 1000,
   };

@@ -45,6 +45,20 @@ describe('sample ERP simulator (real PostgreSQL)', function () {
     assert.equal(await contents(dbUrl(a)), before);
   });
 
+  it('items carry the product attributes catalog sync needs; a database seeded before they existed gains them once', async () => {
+    const attrs = async () => (await sql(dbUrl(a), `select sku, product_code, product_title, vendor, product_type, option_name, option_value from items order by sku`)).rows;
+    const now = await attrs();
+    assert.deepEqual(now.slice(0, 3).map((r) => [r.product_code, r.product_title, r.vendor, r.product_type, r.option_name, r.option_value]), [
+      ['P-000001', 'Classic Tee 1', 'Sample Co', 'Tee', 'Size', 'S'],
+      ['P-000001', 'Classic Tee 1', 'Sample Co', 'Tee', 'Size', 'M'],
+      ['P-000001', 'Classic Tee 1', 'Sample Co', 'Tee', 'Size', 'L'],
+    ]);
+    // As an older sample database has them: the columns empty.
+    await sql(dbUrl(a), `update items set product_code = null, product_title = null, vendor = null, product_type = null, option_name = null, option_value = null`);
+    await initErp({ databaseUrl: dbUrl(a), products: 4, variantsPerProduct: 3, seed: 5 });
+    assert.deepEqual(await attrs(), now);
+  });
+
   it('the same seed gives the same rows in another database', async () => {
     await initErp({ databaseUrl: dbUrl(b), products: 4, variantsPerProduct: 3, seed: 5 });
     assert.equal(await contents(dbUrl(b)), await contents(dbUrl(a)));

@@ -111,8 +111,9 @@ interface Pending {
 /**
  * The ERP connector's source side: a Kafka consumer (its own group) of the Debezium topics.
  *
- * - `items` → a `product` payload (one variant: the SKU, price as a decimal string, name as
- *   title, `active` → status); a deleted item → `product_deleted` with the SKU.
+ * - `items` → a `product` payload (one variant: the SKU, price as a decimal string,
+ *   `product_title` (else `name`) as title, `active` → status); a deleted item →
+ *   `product_deleted` with the SKU.
  * - `stock_levels` → an `inventory` payload with the SKU's **total** available (sum over
  *   warehouses of on_hand − reserved), read from the ERP once per batch for all its SKUs;
  *   its version is the WAL position read in that same query (see docs/erp-cdc.md: a value read
@@ -307,7 +308,9 @@ export class ErpCdcSource {
           events.push({ ...base, payload });
         } else {
           const r = p.row;
-          const title = typeof r.name === 'string' ? r.name : undefined;
+          // The product's title when the ERP groups items into products (`product_title`, the title
+          // channels list), else the item's name.
+          const title = typeof r.product_title === 'string' && r.product_title.trim() !== '' ? r.product_title : typeof r.name === 'string' ? r.name : undefined;
           const payload: RawProduct = {
             kind: 'product',
             productId: p.rawSku,

@@ -2,7 +2,8 @@
  * The Shopify writer. Stock: `inventorySetQuantities` (absolute, compare-and-swap through
  * `changeFromQuantity`) in batches of up to 250, and `inventoryAdjustQuantities` (relative) one
  * write per call; both under an `@idempotent` key, so a retry after a timeout never applies twice.
- * Prices: `productVariantsBulkUpdate`, one call per product. Every write gets its own result.
+ * Prices: `productVariantsBulkUpdate`, one call per product; title and status: `productUpdate`,
+ * one call per product; new listings: `productSet` (`./sink-create.ts`). Every write gets its own result.
  *
  * The set mutation is atomic: one bad row fails them all. So rows refused for good are reported
  * `permanent` and the rest sent again; rows whose stock moved under us
@@ -18,6 +19,7 @@ import type { SinkConnector, SinkReading, SinkResult, SinkWrite } from '../types
 import type { ShopifyClient } from './client.js';
 import { aliasedDocument, loadDocument } from './documents.js';
 import type { ManagedLocation } from './locations.js';
+import { ShopifyListingCreator } from './sink-create.js';
 import { decimal, utcSeconds } from './normalise.js';
 
 /** Rounds of re-read and resend for rows that keep going stale, before the write is reported retriable. */
@@ -30,13 +32,13 @@ const WRITE_RETRY = { retries: 3 };
 interface UserError { field: string[] | null; message: string; code: string | null }
 interface Change { name: string; delta: number; quantityAfterChange: number | null; item: { id: string } }
 interface AdjustmentPayload { inventoryAdjustmentGroup: { id: string; createdAt: string; changes: Change[] } | null; userErrors: UserError[] }
-interface BySkuNode { id: string; sku: string | null; price: string; product: { id: string; title: string }; inventoryItem: { id: string; inventoryLevel: { updatedAt: string; quantities: Array<{ name: string; quantity: number }> } | null } }
+interface BySkuNode { id: string; sku: string | null; price: string; product: { id: string; title: string; handle: string }; inventoryItem: { id: string; inventoryLevel: { updatedAt: string; quantities: Array<{ name: string; quantity: number }> } | null } }
 
 /** One stock row of a set batch. */
 interface Row { w: SinkWrite; inventoryItemId: string; locationId: string; quantity: number; changeFrom: number | null; observed?: number | null }
 
 /** What a SKU looks like on the store right now. */
-export interface VariantState { variantId: string; productId: string; inventoryItemId: string; sku: string | null; price: string; title: string; available: number | null; version: string | null }
+export interface VariantState { variantId: string; productId: string; handle: string; inventoryItemId: string; sku: string | null; price: string; title: string; available: number | null; version: string | null }
 
 const shortKey = (prefix: string, value: unknown): string => `syncctl-${prefix}-${createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 40)}`;
 const indexOf = (e: UserError, list: string): number | null => (e.field && e.field[0] === 'input' && e.field[1] === list && e.field[2] !== undefined ? Number(e.field[2]) : e.field && e.field[0] === list && e.field[1] !== undefined ? Number(e.field[1]) : null);
@@ -55,8 +57,11 @@ export class ShopifySink implements SinkConnector {
   readonly maxBatch = 250;
   private readonly log = getLogger('shopify.sink');
 
+  private readonly creator: ShopifyListingCreator;
+
   constructor(private readonly o: ShopifySinkOptions) {
     this.key = sourceKey('shopify', o.instance);
+    this.creator = new ShopifyListingCreator(o.client, o.skuRule, (skus, signal) => this.lookup(skus, signal));
   }
 
   /** Why writes to this store must wait: Shopify refuses its credentials (see `ShopifyTokenProvider.held`). */
@@ -65,9 +70,13 @@ export class ShopifySink implements SinkConnector {
   }
 
   /** Writes a batch; one result per write, in the batch's order. */
-  async write(batch: SinkWrite[], signal?: AbortSignal): Promise<SinkResult[]> {
+  async write(all: SinkWrite[], signal?: AbortSignal): Promise<SinkResult[]> {
     const results = new Map<string, SinkResult>();
     const done = (r: SinkResult) => results.set(r.writeId, r);
+    const creates = all.filter((w) => w.kind === 'create_product');
+    const batch = creates.length ? all.filter((w) => w.kind !== 'create_product') : all;
+    if (creates.length) for (const r of await this.creator.create(creates, signal)) done(r);
+    if (batch.length === 0) return all.map((w) => results.get(w.writeId)!);
     const location = await this.o.location.get(signal);
     await this.completeRefs(batch, signal);
     const rows: Row[] = [];
@@ -94,7 +103,7 @@ export class ShopifySink implements SinkConnector {
     }
     for (const w of adjusts) done(await this.adjust(w, location, signal));
     for (const r of await this.updateFields(fields, signal)) done(r);
-    return batch.map((w) => results.get(w.writeId) ?? { writeId: w.writeId, status: 'retriable', code: 'SHOPIFY_NOT_SENT', message: 'write was not sent' });
+    return all.map((w) => results.get(w.writeId) ?? { writeId: w.writeId, status: 'retriable', code: 'SHOPIFY_NOT_SENT', message: 'write was not sent' });
   }
 
   /** Current available (managed location), price and title of each SKU found on the store. */
@@ -126,7 +135,7 @@ export class ShopifySink implements SinkConnector {
         if (!hit) return;
         const level = hit.inventoryItem.inventoryLevel;
         out.set(s, {
-          variantId: hit.id, productId: hit.product.id, inventoryItemId: hit.inventoryItem.id, sku: hit.sku, price: decimal(hit.price) ?? hit.price, title: hit.product.title,
+          variantId: hit.id, productId: hit.product.id, handle: hit.product.handle, inventoryItemId: hit.inventoryItem.id, sku: hit.sku, price: decimal(hit.price) ?? hit.price, title: hit.product.title,
           available: level?.quantities.find((q) => q.name === 'available')?.quantity ?? null, version: level ? utcSeconds(level.updatedAt) : null,
         });
       });
@@ -262,23 +271,54 @@ export class ShopifySink implements SinkConnector {
     }
   }
 
+  /**
+   * Field writes: price per variant (`productVariantsBulkUpdate`, one call per product), title and
+   * status per product (`productUpdate`, one call per product however many of its SKUs ask; the
+   * last write of the round wins). A write is done when every part of it is.
+   */
   private async updateFields(writes: SinkWrite[], signal?: AbortSignal): Promise<SinkResult[]> {
     const out: SinkResult[] = [];
     const byProduct = new Map<string, Array<{ w: SinkWrite; price: string; ignored: string[] }>>();
+    const productParts = new Map<string, { patch: { title?: string; status?: string }; writes: SinkWrite[] }>();
+    const parts = new Map<string, number>();
+    const partial = new Map<string, SinkResult>();
+    const settle = (r: SinkResult) => {
+      const left = (parts.get(r.writeId) ?? 1) - 1;
+      parts.set(r.writeId, left);
+      const prev = partial.get(r.writeId);
+      const merged: SinkResult = prev && prev.status !== 'ok' ? prev : r.status !== 'ok' ? r : { ...r, applied: { ...(prev?.status === 'ok' ? prev.applied : {}), ...r.applied } };
+      partial.set(r.writeId, merged);
+      if (left === 0) out.push(merged);
+    };
     for (const w of writes) {
       const f = (w.payload.fields ?? w.payload) as Record<string, unknown>;
-      const ignored = Object.keys(f).filter((k) => k !== 'price' && k !== 'refs' && f[k] !== undefined);
+      const ignored = Object.keys(f).filter((k) => !['price', 'title', 'status', 'refs'].includes(k) && f[k] !== undefined);
       const price = decimal(f.price);
-      if (!w.refs.id || !w.refs.productId) out.push({ writeId: w.writeId, status: 'permanent', code: 'SHOPIFY_UNKNOWN_SKU', message: `SKU ${w.sku} has no variant on Shopify ${this.o.instance}` });
-      else if (price === undefined) {
+      const title = typeof f.title === 'string' && f.title.trim() !== '' ? f.title : undefined;
+      const status = f.status === 'active' || f.status === 'draft' || f.status === 'archived' ? f.status.toUpperCase() : undefined;
+      if (!w.refs.id || !w.refs.productId) {
+        out.push({ writeId: w.writeId, status: 'permanent', code: 'SHOPIFY_UNKNOWN_SKU', message: `SKU ${w.sku} has no variant on Shopify ${this.o.instance}` });
+        continue;
+      }
+      if (price === undefined && title === undefined && status === undefined) {
         out.push(ignored.length > 0
-          ? { writeId: w.writeId, status: 'permanent', code: 'SHOPIFY_FIELD_UNSUPPORTED', message: `Shopify writer does not write ${ignored.join(', ')} (only price)` }
+          ? { writeId: w.writeId, status: 'permanent', code: 'SHOPIFY_FIELD_UNSUPPORTED', message: `Shopify writer does not write ${ignored.join(', ')} (only price, title, status)` }
           : { writeId: w.writeId, status: 'ok', applied: {} });
-      } else {
-        if (ignored.length > 0) this.log.warn({ instance: this.o.instance, sku: w.sku, ignored }, 'fields other than price are not written to Shopify');
+        continue;
+      }
+      if (ignored.length > 0) this.log.warn({ instance: this.o.instance, sku: w.sku, ignored }, 'fields other than price, title and status are not written to Shopify');
+      parts.set(w.writeId, (price !== undefined ? 1 : 0) + (title !== undefined || status !== undefined ? 1 : 0));
+      if (price !== undefined) {
         const list = byProduct.get(w.refs.productId) ?? [];
         list.push({ w, price, ignored });
         byProduct.set(w.refs.productId, list);
+      }
+      if (title !== undefined || status !== undefined) {
+        const e = productParts.get(w.refs.productId) ?? { patch: {}, writes: [] };
+        if (title !== undefined) e.patch.title = title;
+        if (status !== undefined) e.patch.status = status;
+        e.writes.push(w);
+        productParts.set(w.refs.productId, e);
       }
     }
     for (const [productId, items] of byProduct) {
@@ -293,12 +333,25 @@ export class ShopifySink implements SinkConnector {
           chunk.forEach((x, i) => {
             const e = errs.get(i) ?? general[0];
             const v = updated.get(x.w.refs.id);
-            if (v && !errs.has(i)) out.push({ writeId: x.w.writeId, status: 'ok', applied: { price: decimal(v.price) ?? v.price, version: utcSeconds(v.updatedAt), ...(x.ignored.length ? { unsupported: x.ignored } : {}) } });
-            else out.push({ writeId: x.w.writeId, status: 'permanent', code: `SHOPIFY_${e?.code ?? 'VARIANT_NOT_UPDATED'}`, message: e?.message ?? 'variant not updated' });
+            if (v && !errs.has(i)) settle({ writeId: x.w.writeId, status: 'ok', applied: { price: decimal(v.price) ?? v.price, version: utcSeconds(v.updatedAt), ...(x.ignored.length ? { unsupported: x.ignored } : {}) } });
+            else settle({ writeId: x.w.writeId, status: 'permanent', code: `SHOPIFY_${e?.code ?? 'VARIANT_NOT_UPDATED'}`, message: e?.message ?? 'variant not updated' });
           });
         } catch (err) {
-          for (const x of chunk) out.push(this.failed(x.w, err, signal));
+          for (const x of chunk) settle(this.failed(x.w, err, signal));
         }
+      }
+    }
+    for (const [productId, e] of productParts) {
+      try {
+        const d = await this.o.client.request<{ productUpdate: { product: { id: string; title: string; status: string; updatedAt: string } | null; userErrors: Array<{ field: string[] | null; message: string }> } }>(
+          loadDocument('ProductUpdate'), { product: { id: productId, ...e.patch } }, { signal, retry: WRITE_RETRY });
+        const r = d.productUpdate;
+        for (const w of e.writes) {
+          if (r.product && r.userErrors.length === 0) settle({ writeId: w.writeId, status: 'ok', applied: { title: r.product.title, status: r.product.status.toLowerCase(), version: utcSeconds(r.product.updatedAt) } });
+          else settle({ writeId: w.writeId, status: 'permanent', code: 'SHOPIFY_PRODUCT_NOT_UPDATED', message: r.userErrors.map((x) => x.message).join('; ') || 'product not updated' });
+        }
+      } catch (err) {
+        for (const w of e.writes) settle(this.failed(w, err, signal));
       }
     }
     return out;

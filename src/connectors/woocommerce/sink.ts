@@ -3,6 +3,7 @@ import type { Logger } from '../../core/logger.js';
 import type { SinkConnector, SinkReading, SinkResult, SinkWrite } from '../types.js';
 import type { WooClient } from './client.js';
 import { decimalString, isVariation, modifiedIso } from './normalise.js';
+import { WooListingCreator } from './sink-create.js';
 import { wooBatchResponseSchema, wooProductSchema, type WooProduct } from './schemas.js';
 
 /** Settings of the sink. */
@@ -84,8 +85,8 @@ const fromError = (w: SinkWrite, err: unknown): SinkResult => {
  *   on the product (`_syncctl_adjustments` meta), and the read finds it: an adjustment resent
  *   after a crash is reported applied, not applied twice. Several adjustments of one product in
  *   a batch build on each other.
- * - fields `{price?, title?, status?}`: `regular_price` (decimal string), `name` (not on
- *   variations), `status`.
+ * - fields `{price?, title?, status?}`: `regular_price` (decimal string), `name` (a variation's
+ *   title is its parent's name: the parent is renamed), `status`.
  * - Per-item results: an item error with a 4xx/validation code is `permanent`, others
  *   `retriable`; a whole call that fails transiently (429, 5xx, timeout) makes each of its items
  *   `retriable`; a 413 (a site with a lower batch limit) is split in halves and resent.
@@ -93,6 +94,7 @@ const fromError = (w: SinkWrite, err: unknown): SinkResult => {
 export class WooCommerceSink implements SinkConnector {
   readonly maxBatch = BATCH_LIMIT;
   private readonly readBack: boolean;
+  private readonly creator: WooListingCreator;
 
   constructor(
     readonly key: string,
@@ -100,11 +102,19 @@ export class WooCommerceSink implements SinkConnector {
     private readonly opts: WooSinkOptions,
   ) {
     this.readBack = opts.readBack ?? true;
+    this.creator = new WooListingCreator(client, opts.log, async (skus, signal) => {
+      const out: WooProduct[] = [];
+      for (let i = 0; i < skus.length; i += SKU_CHUNK) out.push(...(await this.productsBySku(skus.slice(i, i + SKU_CHUNK), signal)));
+      return out;
+    });
   }
 
   /** Writes a batch; one result per write, in the batch's order. */
-  async write(batch: SinkWrite[], signal?: AbortSignal): Promise<SinkResult[]> {
+  async write(all: SinkWrite[], signal?: AbortSignal): Promise<SinkResult[]> {
+    const creates = all.filter((w) => w.kind === 'create_product');
+    const batch = creates.length ? all.filter((w) => w.kind !== 'create_product') : all;
     const results = new Map<string, SinkResult>();
+    if (creates.length) for (const r of await this.creator.create(creates, signal)) results.set(r.writeId, r);
     const planned: Planned[] = [];
     const unresolved: SinkWrite[] = [];
     for (const w of batch) {
@@ -131,6 +141,7 @@ export class WooCommerceSink implements SinkConnector {
       for (let i = 0; i < items.length; i += BATCH_LIMIT) calls.push(this.sendChunk(path, items.slice(i, i + BATCH_LIMIT), results, signal));
     }
     await Promise.all(calls);
+    await this.renameParents(sendable.filter((p) => p.written && !results.has(p.w.writeId)), results, signal);
 
     const ok = sendable.filter((p) => p.written && !results.has(p.w.writeId));
     const current = this.readBack ? await this.currentOf(ok.filter((p) => p.target !== undefined), signal).catch((err: unknown) => {
@@ -138,7 +149,41 @@ export class WooCommerceSink implements SinkConnector {
       return new Map<number, WooProduct>();
     }) : new Map<number, WooProduct>();
     for (const p of ok) results.set(p.w.writeId, { writeId: p.w.writeId, status: 'ok', applied: this.applied(p, current.get(p.id)) });
-    return batch.map((w) => results.get(w.writeId) ?? { writeId: w.writeId, status: 'retriable', code: 'WOO_NOT_SENT', message: 'write was not sent' });
+    return all.map((w) => results.get(w.writeId) ?? { writeId: w.writeId, status: 'retriable', code: 'WOO_NOT_SENT', message: 'write was not sent' });
+  }
+
+  /**
+   * A variation's title is its parent product's name: field writes with a title on variations
+   * rename their parents (`/products/batch`, one item per parent, the last title of the round).
+   * A parent WooCommerce refuses fails the writes that asked for it.
+   */
+  private async renameParents(items: Planned[], results: Map<string, SinkResult>, signal?: AbortSignal): Promise<void> {
+    const parents = new Map<number, { name: string; items: Planned[] }>();
+    for (const p of items) {
+      const title = p.w.kind === 'fields' ? (p.w.payload as { title?: unknown }).title : undefined;
+      if (!p.parentId || typeof title !== 'string' || title.trim() === '') continue;
+      const e = parents.get(p.parentId) ?? { name: title, items: [] };
+      e.name = title;
+      e.items.push(p);
+      parents.set(p.parentId, e);
+    }
+    const list = [...parents];
+    for (let i = 0; i < list.length; i += BATCH_LIMIT) {
+      const chunk = list.slice(i, i + BATCH_LIMIT);
+      let updates: Array<{ error?: { code?: string; message?: string } } | undefined> = [];
+      try {
+        const body = (await this.client.request<unknown>({ method: 'POST', path: '/products/batch', body: { update: chunk.map(([id, e]) => ({ id, name: e.name })) }, signal })).body;
+        updates = (wooBatchResponseSchema.safeParse(body).data?.update ?? []) as typeof updates;
+      } catch (err) {
+        for (const [, e] of chunk) for (const p of e.items) results.set(p.w.writeId, fromError(p.w, err));
+        continue;
+      }
+      chunk.forEach(([, e], j) => {
+        const u = updates[j];
+        if (u && !u.error) return;
+        for (const p of e.items) results.set(p.w.writeId, { writeId: p.w.writeId, status: 'retriable', code: u?.error?.code ?? 'WOO_MALFORMED_RESPONSE', message: u?.error?.message ?? 'the parent product was not renamed' });
+      });
+    }
   }
 
   /** Current stock, price and title of SKUs (`GET /products?sku=A,B,…`, which matches variations too). */

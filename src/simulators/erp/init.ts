@@ -43,6 +43,9 @@ export const ERP_WAREHOUSES: ReadonlyArray<readonly [string, string]> = [
 /** The shared SKU of variant `v` (from 1) of product `p` (from 1), as the channel simulators spell it. */
 export const erpSku = (p: number, v: number): string => `SKU-${String(p).padStart(6, '0')}-${v}`;
 
+/** The product code (the variants' common product) of product `p` (from 1). */
+export const erpProductCode = (p: number): string => `P-${String(p).padStart(6, '0')}`;
+
 const ADJECTIVES = ['Classic', 'Organic', 'Vintage', 'Urban', 'Alpine', 'Coastal', 'Modern', 'Rustic', 'Nordic', 'Solar'];
 const NOUNS = ['Tee', 'Hoodie', 'Mug', 'Backpack', 'Candle', 'Notebook', 'Cap', 'Scarf', 'Bottle', 'Sneaker'];
 const VARIANTS = ['S', 'M', 'L', 'XL', 'XXL', 'Red', 'Blue', 'Green', 'Black', 'White'];
@@ -99,6 +102,9 @@ export async function initErp(opts: ErpInitOptions): Promise<ErpInitResult> {
     const skus: string[] = [];
     const names: string[] = [];
     const prices: string[] = [];
+    const codes: string[] = [];
+    const titles: string[] = [];
+    const optionValues: Array<string | null> = [];
     for (let p = 1; p <= products; p++) {
       const title = `${ADJECTIVES[(p - 1) % ADJECTIVES.length]} ${NOUNS[Math.floor((p - 1) / ADJECTIVES.length) % NOUNS.length]} ${p}`;
       for (let v = 1; v <= variants; v++) {
@@ -106,6 +112,9 @@ export async function initErp(opts: ErpInitOptions): Promise<ErpInitResult> {
         skus.push(sku);
         names.push(variants === 1 ? title : `${title} / ${VARIANTS[(v - 1) % VARIANTS.length]}${v > VARIANTS.length ? ` ${v}` : ''}`);
         prices.push(basePrice(sku));
+        codes.push(erpProductCode(p));
+        titles.push(title);
+        optionValues.push(variants === 1 ? null : `${VARIANTS[(v - 1) % VARIANTS.length]}${v > VARIANTS.length ? ` ${v}` : ''}`);
       }
     }
     await client.query('begin');
@@ -114,8 +123,20 @@ export async function initErp(opts: ErpInitOptions): Promise<ErpInitResult> {
       [ERP_WAREHOUSES.map((w) => w[0]), ERP_WAREHOUSES.map((w) => w[1])],
     );
     const items = await client.query(
-      'insert into items (sku, name, price) select * from unnest($1::text[], $2::text[], $3::numeric[]) on conflict (sku) do nothing',
-      [skus, names, prices],
+      `insert into items (sku, name, price, product_code, product_title, vendor, product_type, option_name, option_value, description)
+       select sku, name, price, code, title, 'Sample Co', split_part(title, ' ', 2), case when opt is null then null else 'Size' end, opt,
+              'The ' || title || ', from the sample ERP.'
+         from unnest($1::text[], $2::text[], $3::numeric[], $4::text[], $5::text[], $6::text[]) as u(sku, name, price, code, title, opt)
+       on conflict (sku) do nothing`,
+      [skus, names, prices, codes, titles, optionValues],
+    );
+    // Items of a database seeded before the product attributes existed get them once (idempotent).
+    await client.query(
+      `update items i set product_code = u.code, product_title = u.title, vendor = 'Sample Co', product_type = split_part(u.title, ' ', 2),
+              option_name = case when u.opt is null then null else 'Size' end, option_value = u.opt
+         from unnest($1::text[], $2::text[], $3::text[], $4::text[]) as u(sku, code, title, opt)
+        where i.sku = u.sku and i.product_code is null`,
+      [skus, codes, titles, optionValues],
     );
     const sSku: string[] = [];
     const sWh: string[] = [];

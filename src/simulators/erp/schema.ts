@@ -96,6 +96,20 @@ create index if not exists stock_levels_warehouse_idx on stock_levels (warehouse
 create index if not exists sales_order_lines_sku_idx on sales_order_lines (sku);
 create index if not exists purchase_receipt_lines_sku_idx on purchase_receipt_lines (sku);
 
+-- Product attributes (issue 23): what a channel needs to create a listing. Several items (SKUs)
+-- of one product_code are the variants of one product; option_name/option_value say how they
+-- differ. Added with ADD COLUMN IF NOT EXISTS so an older sample database gains them in place.
+alter table items add column if not exists product_code text;
+alter table items add column if not exists product_title text;
+alter table items add column if not exists vendor text;
+alter table items add column if not exists product_type text;
+alter table items add column if not exists option_name text;
+alter table items add column if not exists option_value text;
+alter table items add column if not exists barcode text;
+alter table items add column if not exists weight_grams integer check (weight_grams is null or weight_grams >= 0);
+alter table items add column if not exists compare_at_price numeric(12,2) check (compare_at_price is null or compare_at_price >= 0);
+create index if not exists items_product_code_idx on items (product_code);
+
 alter table items replica identity full;
 alter table stock_levels replica identity full;
 alter table sales_orders replica identity full;

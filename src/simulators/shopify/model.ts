@@ -38,6 +38,10 @@ export interface ProductRec extends Listable {
   status: 'ACTIVE' | 'ARCHIVED' | 'DRAFT';
   tags: string[];
   variants: VariantRec[];
+  /** Set by `productSet` (not exposed by the simulator's schema subset). */
+  descriptionHtml?: string | null;
+  /** Options and their values, set by `productSet` (generated products have none recorded). */
+  options?: Array<{ name: string; values: string[] }>;
 }
 
 /** A product variant. */
@@ -59,6 +63,8 @@ export interface InventoryItemRec extends Listable {
   variant: VariantRec;
   tracked: boolean;
   requiresShipping: boolean;
+  /** Weight set through `inventoryItem.measurement` (absent: 0 kg, as generated). */
+  weight?: { value: number; unit: 'KILOGRAMS' | 'GRAMS' | 'POUNDS' | 'OUNCES' };
   /** Levels by location id. */
   levels: Map<number, InventoryLevelRec>;
 }

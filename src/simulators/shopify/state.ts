@@ -74,6 +74,7 @@ export class ShopifySimState {
     const d = this.dispatcher;
     this.store.onEvent((e: StoreEvent) => {
       switch (e.kind) {
+        case 'product.created': d.publish('PRODUCTS_CREATE', () => p.product(e.product)); break;
         case 'product.updated': d.publish('PRODUCTS_UPDATE', () => p.product(e.product)); break;
         case 'inventoryItem.updated': d.publish('INVENTORY_ITEMS_UPDATE', () => p.inventoryItem(e.item)); break;
         case 'inventoryLevel.updated': d.publish('INVENTORY_LEVELS_UPDATE', () => p.inventoryLevel(e.level)); break;

@@ -7,6 +7,7 @@ import {
 
 /** What changed in the store; the webhook dispatcher turns these into deliveries. */
 export type StoreEvent =
+  | { kind: 'product.created'; product: ProductRec }
   | { kind: 'product.updated'; product: ProductRec }
   | { kind: 'inventoryItem.updated'; item: InventoryItemRec }
   | { kind: 'inventoryLevel.updated'; level: InventoryLevelRec }
@@ -42,6 +43,8 @@ export class ShopifyStore {
   readonly locationById = new Map<number, LocationRec>();
   readonly orderById = new Map<number, OrderRec>();
   readonly variantsBySku = new MultiIndex<VariantRec>();
+  /** Products by handle (handles are unique per store). */
+  readonly productByHandle = new Map<string, ProductRec>();
   readonly productRecency = new RecencyIndex<ProductRec>();
   readonly variantRecency = new RecencyIndex<VariantRec>();
   readonly orderRecency = new RecencyIndex<OrderRec>();
@@ -87,6 +90,7 @@ export class ShopifyStore {
   addProduct(p: ProductRec): void {
     this.products.push(p);
     this.productById.set(p.id, p);
+    this.productByHandle.set(p.handle, p);
     p.seq = this.nextSeq();
     this.productRecency.touch(p);
     for (const v of p.variants) {
@@ -98,6 +102,45 @@ export class ShopifyStore {
       v.inventoryItem.seq = v.seq;
       this.variantRecency.touch(v);
     }
+  }
+
+  /**
+   * Creates a product with its variants, inventory items and levels (quantities given per
+   * location; every variant is stocked at the first location), with new ids above every id in
+   * use, and announces it (`products/create`).
+   */
+  createProduct(input: {
+    title: string; handle: string; vendor: string; productType: string; status: ProductRec['status']; descriptionHtml: string | null;
+    options: Array<{ name: string; values: string[] }>;
+    variants: Array<{ title: string; sku: string | null; price: string; compareAtPrice: string | null; barcode: string | null; taxable: boolean; inventoryPolicy: 'DENY' | 'CONTINUE'; tracked: boolean; requiresShipping: boolean; weight?: InventoryItemRec['weight']; quantities: Map<number, number> }>;
+  }): ProductRec {
+    const at = this.stamp();
+    const max = (m: Map<number, unknown>) => { let x = 0; for (const k of m.keys()) if (k > x) x = k; return x; };
+    const productId = Math.max(max(this.productById), 8_100_000_000_000) + 1;
+    let variantId = Math.max(max(this.variantById), 45_000_000_000_000);
+    let itemId = Math.max(max(this.itemById), 47_000_000_000_000);
+    const product: ProductRec = {
+      id: productId, title: input.title, handle: input.handle, vendor: input.vendor, productType: input.productType, status: input.status, tags: [], variants: [],
+      descriptionHtml: input.descriptionHtml, options: input.options, createdAt: at, updatedAt: at, seq: 0,
+    };
+    input.variants.forEach((v, i) => {
+      const variant = {
+        id: ++variantId, product, title: v.title, sku: v.sku, price: v.price, compareAtPrice: v.compareAtPrice, barcode: v.barcode, position: i + 1,
+        taxable: v.taxable, inventoryPolicy: v.inventoryPolicy, createdAt: at, updatedAt: at, seq: 0,
+      } as unknown as VariantRec;
+      const item: InventoryItemRec = { id: ++itemId, variant, tracked: v.tracked, requiresShipping: v.requiresShipping, ...(v.weight ? { weight: v.weight } : {}), levels: new Map(), createdAt: at, updatedAt: at, seq: 0 };
+      variant.inventoryItem = item;
+      const first = this.locations[0];
+      if (first) item.levels.set(first.id, { item, location: first, quantities: emptyQuantities(0), createdAt: at, updatedAt: at });
+      for (const [locationId, q] of v.quantities) {
+        const location = this.locationById.get(locationId)!;
+        item.levels.set(locationId, { item, location, quantities: emptyQuantities(q), createdAt: at, updatedAt: at });
+      }
+      product.variants.push(variant);
+    });
+    this.addProduct(product);
+    this.emit({ kind: 'product.created', product });
+    return product;
   }
 
   /** Marks a product as changed now (bumps `updatedAt`, reindexes). */
@@ -122,7 +165,7 @@ export class ShopifyStore {
   }
 
   /** Changes one variant's fields and announces it (`products/update`, `inventory_items/update` for SKU/tracking). */
-  updateVariant(v: VariantRec, patch: { price?: string; compareAtPrice?: string | null; barcode?: string | null; title?: string; sku?: string | null; tracked?: boolean; taxable?: boolean; inventoryPolicy?: 'DENY' | 'CONTINUE'; requiresShipping?: boolean }): void {
+  updateVariant(v: VariantRec, patch: { price?: string; compareAtPrice?: string | null; barcode?: string | null; title?: string; sku?: string | null; tracked?: boolean; taxable?: boolean; inventoryPolicy?: 'DENY' | 'CONTINUE'; requiresShipping?: boolean; weight?: InventoryItemRec['weight'] }): void {
     const at = this.stamp();
     let itemChanged = false;
     if (patch.sku !== undefined && patch.sku !== v.sku) {
@@ -137,6 +180,10 @@ export class ShopifyStore {
     }
     if (patch.requiresShipping !== undefined && patch.requiresShipping !== v.inventoryItem.requiresShipping) {
       v.inventoryItem.requiresShipping = patch.requiresShipping;
+      itemChanged = true;
+    }
+    if (patch.weight !== undefined) {
+      v.inventoryItem.weight = patch.weight;
       itemChanged = true;
     }
     if (patch.price !== undefined) v.price = patch.price;

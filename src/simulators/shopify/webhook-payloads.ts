@@ -31,7 +31,7 @@ export function payloadBuilders(offsetMinutes: number) {
     inventory_policy: v.inventoryPolicy.toLowerCase(), compare_at_price: v.compareAtPrice, option1: v.title,
     option2: null, option3: null, created_at: ts(v.createdAt), updated_at: ts(v.updatedAt), taxable: v.taxable,
     barcode: v.barcode, fulfillment_service: 'manual', grams: 0, inventory_management: v.inventoryItem.tracked ? 'shopify' : null,
-    requires_shipping: v.inventoryItem.requiresShipping, weight: 0, weight_unit: 'kg', inventory_item_id: v.inventoryItem.id,
+    requires_shipping: v.inventoryItem.requiresShipping, ...weightFields(v.inventoryItem.weight), inventory_item_id: v.inventoryItem.id,
     inventory_quantity: availableTotal(v.inventoryItem), old_inventory_quantity: availableTotal(v.inventoryItem),
     image_id: null, admin_graphql_api_id: gid('ProductVariant', v.id),
   });
@@ -75,4 +75,13 @@ export function payloadBuilders(offsetMinutes: number) {
       };
     },
   };
+}
+
+const GRAMS_PER = { KILOGRAMS: 1000, GRAMS: 1, POUNDS: 453.59237, OUNCES: 28.349523125 } as const;
+const REST_UNIT = { KILOGRAMS: 'kg', GRAMS: 'g', POUNDS: 'lb', OUNCES: 'oz' } as const;
+
+/** A variant's `weight`, `weight_unit` and `grams` as the REST webhook payload shows them. */
+function weightFields(w: { value: number; unit: keyof typeof GRAMS_PER } | undefined): Record<string, unknown> {
+  if (!w) return { weight: 0, weight_unit: 'kg' };
+  return { weight: w.value, weight_unit: REST_UNIT[w.unit], grams: Math.round(w.value * GRAMS_PER[w.unit]) };
 }

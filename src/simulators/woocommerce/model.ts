@@ -38,6 +38,8 @@ export interface ProductRecord {
   totalSales: number;
   /** Custom meta (`meta_data`): what `update_meta_data` keeps; internal keys (`_stock`...) are not here. */
   meta: Array<{ id: number; key: string; value: unknown }>;
+  /** GTIN, UPC, EAN or ISBN (`global_unique_id`, WooCommerce 9.2+): unique across products and variations; absent = ''. */
+  globalUniqueId?: string;
 }
 
 /** Order statuses (without the `wc-` prefix). */

@@ -17,6 +17,8 @@ export interface ProductPatch {
   menuOrder?: number;
   /** Product: `[{name, options}]`; variation: `[{name, option}]` folded to one option. */
   attributes?: Array<{ name: string; options: string[] }>;
+  /** `global_unique_id` as sent (the store sanitizes and checks it). */
+  globalUniqueId?: string;
   /** `date_created` (site time) or `date_created_gmt`, as GMT epoch ms (whole seconds). */
   createdMs?: number;
   /** `meta_data` items, applied in order with `update_meta_data`. */
@@ -77,6 +79,7 @@ export function parseProductInput(body: Record<string, unknown>, opts: { strict:
   const sale = str('sale_price');
   if (sale !== undefined) patch.salePrice = formatDecimal(sale);
   patch.description = str('description');
+  patch.globalUniqueId = str('global_unique_id');
   patch.manageStock = bool('manage_stock');
   patch.stockQuantity = int('stock_quantity');
   patch.stockStatus = oneOf('stock_status', STOCK_STATUSES);

@@ -44,6 +44,7 @@ export function productJson(store: WooStore, p: ProductRecord, ctx: SiteContext)
     description: p.description,
     short_description: p.shortDescription,
     sku: p.sku,
+    global_unique_id: p.globalUniqueId ?? '',
     price,
     regular_price: variable ? '' : p.regularPrice,
     sale_price: variable ? '' : p.salePrice,

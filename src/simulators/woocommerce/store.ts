@@ -117,6 +117,7 @@ export class WooStore {
   /** Creates a product, or a variation of `parent`; throws `product_invalid_sku` on a taken SKU. */
   createProduct(patch: ProductPatch, parent?: ProductRecord): ProductRecord {
     if (patch.sku) this.assertUniqueSku(patch.sku, 0);
+    if (patch.globalUniqueId !== undefined) patch = { ...patch, globalUniqueId: this.checkGlobalUniqueId(patch.globalUniqueId, 0) };
     const t = toSecond(this.now());
     const rec: ProductRecord = {
       id: this.allocateId(),
@@ -153,6 +154,7 @@ export class WooStore {
   /** Applies an update; validates the SKU before changing anything (no partial update on error). */
   updateProduct(rec: ProductRecord, patch: ProductPatch): ProductRecord {
     if (patch.sku && patch.sku !== rec.sku) this.assertUniqueSku(patch.sku, rec.id);
+    if (patch.globalUniqueId !== undefined) patch = { ...patch, globalUniqueId: this.checkGlobalUniqueId(patch.globalUniqueId, rec.id) };
     this.applyPatch(rec, patch);
     this.touch(rec);
     return rec;
@@ -279,8 +281,24 @@ export class WooStore {
   }
   private metaSeq = 0;
 
+  /**
+   * WC_Product::set_global_unique_id: keeps digits, `-` and `X`, checks the format (an `X` only as
+   * the last ISBN-10 digit), then that no other product or variation has it.
+   */
+  private checkGlobalUniqueId(raw: string, selfId: number): string {
+    const v = raw.replace(/[^0-9Xx-]/g, '');
+    if (v !== '' && !/^[0-9-]*[0-9Xx]?$/.test(v)) throw new WooApiError('product_invalid_global_unique_id_format', 'Invalid GTIN, UPC, EAN, or ISBN. The letter X is only valid as the final ISBN-10 check digit.', 400);
+    if (v !== '') {
+      for (const p of this.products.values()) {
+        if (p.id !== selfId && p.globalUniqueId === v && p.status !== 'trash') throw new WooApiError('product_invalid_global_unique_id', 'Invalid or duplicated GTIN, UPC, EAN or ISBN.', 400, { resource_id: p.id });
+      }
+    }
+    return v;
+  }
+
   private applyPatch(rec: ProductRecord, patch: ProductPatch): void {
     this.revision++;
+    if (patch.globalUniqueId !== undefined) rec.globalUniqueId = patch.globalUniqueId;
     if (patch.sku !== undefined && patch.sku !== rec.sku) {
       this.indexSku(rec.id, rec.sku, patch.sku);
       rec.sku = patch.sku;

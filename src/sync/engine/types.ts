@@ -20,7 +20,8 @@ export interface EngineRules {
 
 /** Kinds of planned writes. `inventory` and `fields` are absolute and coalesce per target and SKU. */
 /** `recheck`: read the target's stock (no write) and report it like a confirmation. */
-export type WriteKind = 'inventory' | 'fields' | 'adjust' | 'order_line' | 'recheck';
+/** `create_product`: a catalog listing created on a channel (keyed per product, target and content; planned by `syncctl catalog apply`). */
+export type WriteKind = 'inventory' | 'fields' | 'adjust' | 'order_line' | 'recheck' | 'create_product';
 
 /** A write the engine decided. */
 export interface PlannedWrite {

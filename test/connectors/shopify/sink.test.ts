@@ -67,14 +67,16 @@ describe('Shopify sink', function () {
     assert.equal(await stock(rig, v.sku), before + 2);
   });
 
-  it('updates prices per product and refuses fields it cannot write', async () => {
+  it('updates prices per variant, title and status per product, and refuses fields it cannot write', async () => {
     const [v1, v2] = [variantOf(rig.sim, 6), variantOf(rig.sim, 7)];
     const fields = (v: typeof v1, f: Record<string, unknown>): SinkWrite => ({ ...inventoryWrite(v, 0, null), kind: 'fields', payload: { fields: f } });
-    const res = await rig.conn.sink.write([fields(v1, { price: '19.9' }), fields(v2, { price: '5' }), fields(v1, { title: 'New title' })]);
+    const res = await rig.conn.sink.write([fields(v1, { price: '19.9' }), fields(v2, { price: '5', title: 'New title', status: 'archived' }), fields(v1, { weight: 3 })]);
     assert.deepEqual(res.map((r) => r.status), ['ok', 'ok', 'permanent']);
     assert.equal(res[2]!.status === 'permanent' ? res[2]!.code : '', 'SHOPIFY_FIELD_UNSUPPORTED');
     const read = await rig.conn.sink.read([v1.sku, v2.sku]);
     assert.deepEqual(read.map((r) => r.price), ['19.90', '5.00']);
+    const p2 = rig.sim.store.variantById.get(Number(v2.variantId.split('/').pop()))!.product;
+    assert.deepEqual([p2.title, p2.status], ['New title', 'ARCHIVED']);
   });
 
   it('reads available, price and title by SKU and leaves unknown SKUs out', async () => {
