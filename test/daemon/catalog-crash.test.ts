@@ -48,7 +48,7 @@ describe('catalog creation survives kill -9 of the daemon without duplicates', f
       monitoring: { metricsHistory: { enabled: false } },
     };
     // The daemon writes to the channels (no ERP capture needed for that); `apply` reads the ERP master.
-    const daemonRaw = { ...common, http: { host: '127.0.0.1', port: await freePort() }, sources: channels, sync: { authority: 'shopify:main' } };
+    const daemonRaw = { ...common, http: { public: { host: '127.0.0.1', port: await freePort() }, admin: { port: 0 } }, sources: channels, sync: { authority: 'shopify:main' } };
     config = configSchema.parse({ ...common, sources: { ...channels, erp: { databaseUrl: dbUrl(erpDb) } }, sync: { authority: 'shopify:main' } });
     await initDb(config);
     const dir = mkdtempSync(join(tmpdir(), 'syncctl-catalog-crash-'));

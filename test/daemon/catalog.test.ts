@@ -45,7 +45,7 @@ describe('catalog sync on the daemon: an ERP product with three variants listed 
     const shopCfg = (s: ShopifySimulator) => ({ shop: s.info.shop, url: s.baseUrl, accessToken: s.info.accessToken!, clientSecret: s.info.clientSecret, pollIntervalSeconds: 1 });
     config = configSchema.parse({
       ...base,
-      http: { host: '127.0.0.1', port: await freePort() },
+      http: { public: { host: '127.0.0.1', port: await freePort() }, admin: { port: 0 } },
       sources: {
         erp: { databaseUrl: dbUrl(id), topicPrefix: id, slotName: id, publicationName: id, connectorName: id, connectUrl: CONNECT_URL, heartbeatIntervalMs: 1000 },
         shopify: { main: shopCfg(main), eu: shopCfg(eu) },
