@@ -114,13 +114,23 @@ export function messagePage(f: Frame, message: string, detail?: string): Html {
 
 // ---------------------------------------------------------------- overview
 
-/** Where an alert is worked on in the console. */
-export function consolePageOfAlert(alertname: string): { href: string; label: string } | null {
-  if (/DeadLetter|WriteFailures/.test(alertname)) return { href: '/console/dlq', label: 'Dead letters' };
+/**
+ * Where an alert is worked on in the console, filtered by its labels when they name a source
+ * (the alert rules' `source` / `target` / `instance` labels). Null when no page helps.
+ */
+export function consolePageOfAlert(alertname: string, labels: Record<string, string> = {}): { href: string; label: string } | null {
+  const q = (k: string, v: string | undefined) => (v ? `?${k}=${encodeURIComponent(v)}` : '');
+  if (/DeadLetter/.test(alertname)) return { href: `/console/dlq${q('source', labels.source)}`, label: 'Dead letters' };
+  if (/WriteFailures/.test(alertname)) return { href: `/console/dlq${q('stage', labels.target ? `write:${labels.target}` : undefined)}`, label: 'Dead letters' };
   if (/Conflict/.test(alertname)) return { href: '/console/conflicts', label: 'Conflicts' };
-  if (/Latency|Poller|Webhook|Shopify|Connect|Debezium|Flink|ErrorSpike/.test(alertname)) return { href: '/console#sources', label: 'Overview' };
+  if (/Drift/.test(alertname)) return { href: '/console#h-drift', label: 'Drift' };
+  if (/Latency/.test(alertname)) return { href: '/console#h-latency', label: 'Latency' };
+  if (/Poller|Webhook|Shopify|Connect|Debezium|Flink|ConsumerLag/.test(alertname)) return { href: '/console#sources', label: 'Sources' };
   return null;
 }
+
+/** A runbook reference: a link when it is a URL, else the path in the repository's docs. */
+const runbook = (ref: string): Html => (/^https?:\/\//.test(ref) ? html`<a href="${ref}">runbook</a>` : html`runbook <code>${ref}</code>`);
 
 export interface OverviewData {
   status: StatusReport;
@@ -151,9 +161,9 @@ export function overviewPage(f: Frame, d: OverviewData): Html {
   ${d.alerts.length === 0 ? html`<p class="muted">No alert firing (as received on <code>/alerts</code> since this daemon started).</p>` : html`<table>
     <thead><tr><th scope="col">Alert</th><th scope="col">Severity</th><th scope="col">Summary</th><th scope="col">Since</th><th scope="col">Act</th></tr></thead>
     <tbody>${d.alerts.map((a) => {
-      const page = consolePageOfAlert(a.alertname);
+      const page = consolePageOfAlert(a.alertname, a.labels);
       return html`<tr><td>${a.alertname}</td><td><span class="sev ${a.severity}">${a.severity}</span></td><td>${a.summary ?? ''}</td><td>${time(a.startsAt)}</td>
-      <td>${page ? html`<a href="${page.href}">${page.label}</a>` : ''}${a.runbook ? html` · <a href="${a.runbook}">runbook</a>` : ''}</td></tr>`;
+      <td>${page ? html`<a href="${page.href}">${page.label}</a>` : ''}${a.runbook ? html` · ${runbook(a.runbook)}` : ''}</td></tr>`;
     })}</tbody></table>`}
 </section>
 
@@ -236,11 +246,22 @@ ${csrfField(f.csrf)}
 </table>
 ${pager(l)}
 ${canAct ? html`<fieldset class="card">
-  <legend>Resolve the selected conflicts</legend>
+  <legend>Resolve conflicts</legend>
+  ${scopeFields(l, ['type', 'entity', 'source'], 'open conflicts')}
   ${decisionFields(sources)}
-  <button type="submit" data-confirm="Resolve the selected conflicts? The engine writes the chosen value to every channel.">Resolve selected</button>
+  <button type="submit" data-confirm="Resolve these conflicts? The engine writes the chosen value to every channel.">Resolve</button>
 </fieldset>` : ''}
 </form>`);
+}
+
+/** Which rows a bulk action takes: the ticked ones, or every open one matching the page's filter (carried as hidden fields). */
+function scopeFields(l: Listing, keys: string[], what: string): Html {
+  const filter = keys.filter((k) => l.query[k]).map((k) => `${k} ${l.query[k]}`).join(', ');
+  return html`<div class="scope" role="radiogroup" aria-label="Which rows">
+    <label><input type="radio" name="scope" value="selected" checked> the selected rows</label>
+    <label><input type="radio" name="scope" value="filter"> every one of the ${what} matching the filter (${filter || 'no filter: all of them'})</label>
+    ${keys.map((k) => html`<input type="hidden" name="f_${k}" value="${l.query[k] ?? ''}">`)}
+  </div>`;
 }
 
 function decisionFields(sources: string[]): Html {
@@ -311,11 +332,12 @@ ${csrfField(f.csrf)}
 </table>
 ${pager(l)}
 ${canAct ? html`<fieldset class="card">
-  <legend>Act on the selected dead letters</legend>
+  <legend>Act on dead letters</legend>
+  ${scopeFields(l, ['stage', 'code', 'source'], 'open dead letters')}
   <label><input type="checkbox" name="wait" value="1"> Wait (up to 30 s) for the writers' verdict on replayed writes</label>
-  <button type="submit" data-confirm="Replay the selected dead letters? Superseded ones are skipped.">Replay selected</button>
+  <button type="submit" data-confirm="Replay these dead letters? Superseded ones are skipped.">Replay</button>
   <label>Reason <input name="reason" placeholder="why discard (kept)"></label>
-  <button type="submit" formaction="/console/dlq/discard" data-confirm="Discard the selected dead letters?">Discard selected</button>
+  <button type="submit" formaction="/console/dlq/discard" data-confirm="Discard these dead letters?">Discard</button>
 </fieldset>` : ''}
 </form>`);
 }
@@ -363,12 +385,26 @@ export function entitySearchPage(f: Frame, sku?: string): Html {
   <label>SKU <input name="sku" value="${sku ?? ''}" required autofocus></label><button type="submit">Show</button></form>`);
 }
 
+/** The values an operator looks for first in a `sync_state` row: each field's value and the stock numbers. */
+function stateSummary(data: Record<string, unknown>): Html {
+  const items: Array<[string, unknown]> = [];
+  for (const [k, v] of Object.entries(data)) {
+    if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) items.push([k, v]);
+  }
+  const fields = data.fields as Record<string, { value?: unknown; source?: string }> | undefined;
+  if (fields && typeof fields === 'object') for (const [k, v] of Object.entries(fields)) items.push([k, v?.value ?? null]);
+  const held = data.held as Record<string, string> | undefined;
+  const holds = held && typeof held === 'object' ? Object.keys(held) : [];
+  if (!items.length && !holds.length) return html``;
+  return html`<ul class="kv">${items.map(([k, v]) => html`<li><span class="muted">${k}</span> <strong>${JSON.stringify(v)}</strong></li>`)}${holds.map((k) => html`<li class="state warn">${k} held by a conflict</li>`)}</ul>`;
+}
+
 export function entityPage(f: Frame, e: EntityReport): Html {
   return layout(f, html`
 <p>${copyable(e.sku)} ${e.known ? '' : html`<span class="state warn">syncctl has nothing about this SKU</span>`}</p>
 <h2>State per instance</h2>
 <table><thead><tr><th scope="col">Instance</th><th scope="col">Status</th><th scope="col">Values</th><th scope="col">Source version</th><th scope="col">Updated</th><th scope="col">Platform ids</th></tr></thead>
-<tbody>${e.instances.map((i) => html`<tr><td>${i.source}</td><td>${i.status ?? '—'}</td><td>${json(i.data)}</td><td>${i.sourceVersion ?? '—'}</td><td>${time(i.updatedAt || null)}</td><td>${i.platformIds.map((p) => copyable(p))}</td></tr>`)}</tbody></table>
+<tbody>${e.instances.map((i) => html`<tr><td>${i.source === '*' ? html`* <span class="muted">(agreed)</span>` : i.source}</td><td>${i.status ?? '—'}</td><td>${stateSummary(i.data)}<details><summary>all values</summary>${json(i.data)}</details></td><td>${i.sourceVersion ?? '—'}</td><td>${time(i.updatedAt || null)}</td><td>${i.platformIds.map((p) => copyable(p))}</td></tr>`)}</tbody></table>
 <h2>Conflicts</h2>
 ${e.conflicts.length === 0 ? html`<p class="muted">None.</p>` : html`<table><thead><tr><th scope="col">Id</th><th scope="col">Type</th><th scope="col">Values</th><th scope="col">Created</th><th scope="col">Status</th></tr></thead>
 <tbody>${e.conflicts.map((c) => html`<tr><td><a href="/console/conflicts/${c.conflictId}">${c.conflictId.slice(0, 8)}</a></td><td>${c.type}</td><td>${valuesCell(c)}</td><td>${time(c.createdAt)}</td><td>${c.status}${c.resolution ? html` · ${c.resolution}` : ''}</td></tr>`)}</tbody></table>`}

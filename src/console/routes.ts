@@ -199,8 +199,6 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
   });
   app.post('/console/conflicts/resolve', async (req, reply) => {
     const body = form(req);
-    const ids = body.getAll('ids');
-    if (!ids.length) throw new ConfigError('USAGE', 'Select at least one conflict.');
     let decision: Decision;
     if (body.get('mode') === 'value') {
       const raw = body.get('value') ?? '';
@@ -214,7 +212,9 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
       if (!use) throw new ConfigError('USAGE', 'Choose the source whose value to use, or set a value.');
       decision = { use };
     }
-    const rows = await Promise.all(ids.map((id) => getConflict(opts.pool, id)));
+    const rows = byFilter(body)
+      ? await listConflicts(opts.pool, { open: true, type: body.get('f_type') || undefined, entity: body.get('f_entity')?.trim() || undefined, source: body.get('f_source')?.trim() || undefined, limit: 10_000 })
+      : await Promise.all(selected(body, 'conflict').map((id) => getConflict(opts.pool, id)));
     const out = await resolveConflicts(opts.pool, opts.kafka, opts.topics.canonical, rows, decision, `console@${req.ip}`, body.get('note') || undefined);
     log.info({ conflicts: out.length, decision }, 'conflicts resolved from the console');
     return page(reply, pages.resolvedPage(frame(req, 'Conflicts resolved', 'conflicts', await liveCounts(opts.pool)), out));
@@ -278,10 +278,17 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
   });
 }
 
+/** The dead letters a bulk action takes: the ticked ones, or every open one matching the list's filter (as `dlq replay --all`). */
 async function selectedDeadLetters(pool: pg.Pool, body: URLSearchParams): Promise<DeadLetter[]> {
+  if (byFilter(body)) return listDeadLetters(pool, { status: 'OPEN', stage: body.get('f_stage')?.trim() || undefined, code: body.get('f_code')?.trim() || undefined, source: body.get('f_source')?.trim() || undefined, limit: 100_000 });
+  return Promise.all(selected(body, 'dead letter').map((id) => getDeadLetter(pool, id)));
+}
+
+const byFilter = (body: URLSearchParams): boolean => body.get('scope') === 'filter';
+function selected(body: URLSearchParams, what: string): string[] {
   const ids = body.getAll('ids');
-  if (!ids.length) throw new ConfigError('USAGE', 'Select at least one dead letter.');
-  return Promise.all(ids.map((id) => getDeadLetter(pool, id)));
+  if (!ids.length) throw new ConfigError('USAGE', `Select at least one ${what} (or choose every one matching the filter).`);
+  return ids;
 }
 
 const form = (req: FastifyRequest): URLSearchParams => (req.body instanceof URLSearchParams ? req.body : new URLSearchParams());

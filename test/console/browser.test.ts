@@ -46,6 +46,7 @@ describe('Operator console in a browser (syncctl start + simulators + Chromium)'
       initial: 20,
       overrides: {
         http: { admin: { token: TOKEN } },
+        console: { refreshSeconds: 1 },
         // Price edits wait for an operator; a long settle window so no correction races the replay.
         sync: { fieldPolicies: { price: 'manual', title: 'ignore', status: 'ignore' } },
         daemon: { settleSeconds: 120 },
@@ -109,16 +110,34 @@ describe('Operator console in a browser (syncctl start + simulators + Chromium)'
       return text.includes('shopify:main') && text.includes('woocommerce:a') && text.includes('fresh');
     }, 'the overview listing both sources with fresh pollers', 60_000, 1000);
     await shot('02-overview');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shot('02-overview-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    // Keyboard: "g" then "d" goes to the dead letters.
+    await page.keyboard.press('g');
+    await page.keyboard.press('d');
+    await page.waitForURL(/\/console\/dlq$/);
   });
 
   let conflictId: string;
   const SKU = skuOf(1);
 
   it('shows the conflict of concurrent price edits with both values and timestamps', async () => {
+    // The list is open before the conflict exists: its counters update without a reload.
+    await page.goto(`${daemon.adminUrl}/console/conflicts`);
+    assert.equal(await page.locator('tbody tr').innerText(), 'No conflict matches.');
     await simControl(rig.shop.info.controlUrl, 'PATCH', `/variants/${encodeURIComponent(SKU)}`, { price: '12.50' });
     await simControl(rig.woo.get('a')!.info.controlUrl, 'PUT', '/products', { sku: SKU, regular_price: '9.90' });
     const row = await eventually(async () => (await rig.query(`select conflict_id from conflict_log where entity_id = $1 and conflict_type = 'FIELD_CONFLICT' and status = 'OPEN'`, [SKU]))[0], 'an open price conflict', 60_000, 250);
     conflictId = row.conflict_id;
+    await page.locator('header [data-live=openConflicts]', { hasText: /^1$/ }).waitFor({ timeout: 20_000 });
+    assert.match(await page.locator('.notice').innerText(), /Open conflicts: 1.*changed since this page was loaded/);
+    // Keyboard: "/" focuses the first filter field; typing and Enter submit the filter.
+    await page.keyboard.press('/');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(SKU);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/entity=SKU-000001-1/);
     await page.goto(`${daemon.adminUrl}/console/conflicts?source=woocommerce:a`);
     const tr = page.locator('tbody tr', { hasText: SKU });
     await tr.first().waitFor();

@@ -27,10 +27,12 @@ describe('Operator console (in process)', function () {
 
   const start = async (console: Partial<SyncConfig['console']> = {}, token: string | null = TOKEN): Promise<string> => {
     const config: SyncConfig = { ...iso.config, console: { ...iso.config.console, ...console } };
+    const book = new AlertBook();
     const s = await startAdminServer({
       host: '127.0.0.1', port: 0, registry: new Registry(), token: token ?? undefined,
       health: { live: () => ({ ok: true }), ready: async () => ({ ok: true, checks: {} }) },
-      console: { config, pool: iso.pool, kafka, topics: pipelineTopics(config.kafka.topicPrefix), registry: new Registry(), alerts: new AlertBook(), status: emptyStatus },
+      alerts: { book },
+      console: { config, pool: iso.pool, kafka, topics: pipelineTopics(config.kafka.topicPrefix), registry: new Registry(), alerts: book, status: emptyStatus },
     });
     servers.push(s);
     return s.url;
@@ -143,6 +145,44 @@ describe('Operator console (in process)', function () {
     const bearer = await fetch(`${url}/console/conflicts/resolve`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${TOKEN}` }, body: new URLSearchParams({ ids: id, mode: 'use', use: 'shopify:main' }).toString() });
     assert.equal(bearer.status, 403);
     assert.equal((await iso.pool.query('select status from conflict_log where conflict_id = $1', [id])).rows[0].status, 'OPEN');
+  });
+
+  it('resolves every open conflict matching the filter at once (as `conflicts resolve --entity`)', async () => {
+    const url = await start();
+    const entity = `SKU-BULK-${randomUUID().slice(0, 6)}`;
+    const other = await conflict(`SKU-OTHER-${randomUUID().slice(0, 6)}`);
+    for (let i = 0; i < 3; i++) await conflict(entity);
+    const { cookie, csrf } = await login(url);
+    const page = await (await fetch(`${url}/console/conflicts?entity=${entity}`, { headers: { cookie, accept: 'text/html' } })).text();
+    assert.match(page, new RegExp(`every one of the open conflicts matching the filter \\(entity ${entity}\\)`));
+    const r = await fetch(`${url}/console/conflicts/resolve`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin: url },
+      body: new URLSearchParams({ _csrf: csrf, scope: 'filter', f_type: '', f_entity: entity, f_source: '', mode: 'use', use: 'woocommerce:outlet' }).toString(),
+    });
+    assert.equal(r.status, 200);
+    assert.equal((await r.text()).match(/class="outcome"/g)?.length, 3);
+    const rows = (await iso.pool.query(`select status, resolution from conflict_log where entity_id = $1`, [entity])).rows;
+    assert.deepEqual(new Set(rows.map((x) => `${x.status} ${x.resolution}`)), new Set(['RESOLVED USE_SOURCE:woocommerce:outlet']));
+    assert.equal((await iso.pool.query('select status from conflict_log where conflict_id = $1', [other])).rows[0].status, 'OPEN');
+  });
+
+  it('shows the alerts Alertmanager reports firing on the overview, linked to the page to act on, and drops them once resolved', async () => {
+    const url = await start();
+    const alert = (status: 'firing' | 'resolved') => JSON.stringify({
+      version: '4', groupKey: '{}:{alertname="SyncctlDeadLettersGrowing"}', truncatedAlerts: 0, status, receiver: 'syncctl-tickets',
+      groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am',
+      alerts: [{ status, labels: { alertname: 'SyncctlDeadLettersGrowing', severity: 'warning', source: 'woocommerce:outlet' }, annotations: { summary: 'Dead letters keep arriving for woocommerce:outlet', runbook_url: 'docs/operations.md#alert-syncctldeadlettersgrowing' }, startsAt: new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: 'f1' }],
+    });
+    const send = (status: 'firing' | 'resolved') => fetch(`${url}/alerts`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: alert(status) });
+    assert.equal((await send('firing')).status, 200);
+    const { cookie } = await login(url);
+    const overview = await (await fetch(`${url}/console`, { headers: { cookie, accept: 'text/html' } })).text();
+    assert.match(overview, /Dead letters keep arriving for woocommerce:outlet/);
+    assert.ok(overview.includes('href="/console/dlq?source=woocommerce%3Aoutlet"'), 'links to the filtered dead letters');
+    assert.ok(overview.includes('<code>docs/operations.md#alert-syncctldeadlettersgrowing</code>'));
+    assert.equal((await send('resolved')).status, 200);
+    assert.match(await (await fetch(`${url}/console`, { headers: { cookie, accept: 'text/html' } })).text(), /No alert firing/);
   });
 
   it('says what it cannot find (404) and what it cannot read (400) on a page', async () => {
