@@ -75,7 +75,23 @@ export async function getEntity(pool: pg.Pool, sku: string, opts: { limit?: numb
   const [state, ids, events, writes, ledger, conflicts, deadLetters] = await Promise.all([
     pool.query(`select * from sync_state where entity_id = $1 order by source_type`, [sku]),
     pool.query<{ source_key: string; platform_id: string }>(`select source_key, platform_id from entity_map where sku = $1 order by source_key, platform_id`, [sku]),
-    pool.query(`select event_id, lower(source_type) || ':' || source_instance as source, event_type, origin, status, timestamp, received_at, data from source_events where sku = $1 order by received_at desc limit $2`, [sku, limit]),
+    // source_events has no index on sku (it is the hottest insert table): the SKU's events are found
+    // by the platform ids entity_map knows (the (source_type, source_instance, source_id) index),
+    // plus those naming the SKU in the last day (the timestamp index bounds the scan).
+    pool.query(
+      `with ids as (
+         select upper(split_part(m.source_key, ':', 1)) as st, nullif(split_part(m.source_key, ':', 2), '') as si, x.id as sid
+           from entity_map m, lateral (values (m.platform_id), (m.refs->>'id'), (m.refs->>'productId'), (m.refs->>'inventoryItemId')) as x(id)
+          where m.sku = $1 and x.id is not null
+       ), found as (
+         select e.event_id from source_events e join ids on e.source_type = ids.st and e.source_id = ids.sid and (ids.si is null or e.source_instance = ids.si)
+         union
+         select e.event_id from source_events e where e.sku = $1 and e.timestamp > now() - interval '1 day'
+       )
+       select event_id, lower(source_type) || ':' || source_instance as source, event_type, origin, status, timestamp, received_at, data
+         from source_events where event_id in (select event_id from found) order by received_at desc limit $2`,
+      [sku, limit],
+    ),
     pool.query(`select * from planned_writes where sku = $1 order by created_at desc limit $2`, [sku, limit]),
     pool.query(`select * from inventory_ledger where sku = $1 order by updated_at desc limit $2`, [sku, limit]),
     listConflicts(pool, { entity: sku, limit }),

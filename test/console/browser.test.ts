@@ -204,6 +204,10 @@ describe('Operator console in a browser (syncctl start + simulators + Chromium)'
     await page.waitForURL(new RegExp(`/console/entity/${SKU}$`));
     const text = await page.locator('main').innerText();
     for (const s of ['State per instance', 'shopify:main', 'woocommerce:a', 'Planned writes', 'Recent source events', conflictId.slice(0, 8)]) assert.ok(text.includes(s), `the entity page shows ${s}`);
+    // Events of both channels, including WooCommerce's (found through the platform ids entity_map knows).
+    const events = await page.locator('h2:has-text("Recent source events") + table tbody').innerText();
+    assert.match(events, /shopify:main/);
+    assert.match(events, /woocommerce:a/);
     await shot('06-entity');
   });
 
