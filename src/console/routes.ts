@@ -17,6 +17,7 @@ import type { DeadLetter } from '../db/dead-letters.js';
 import type { Html } from './html.js';
 import { SessionStore, parseCookies, sameSecret, type ConsoleSession } from './session.js';
 import * as pages from './pages.js';
+import { SourceLimiter } from '../daemon/source-limiter.js';
 
 /** What the console needs from the daemon. */
 export interface ConsoleOptions {
@@ -31,6 +32,9 @@ export interface ConsoleOptions {
   /** The health report of the overview (default: the one behind `syncctl status`). */
   status?: (config: SyncConfig) => Promise<StatusReport>;
 }
+
+/** How long one health report serves every overview. */
+const STATUS_CACHE_MS = 5000;
 
 /** The session cookie's name. */
 export const SESSION_COOKIE = 'syncctl_console';
@@ -60,7 +64,19 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
   const c = opts.config.console;
   const sessions = new SessionStore(c.sessionMinutes * 60_000);
   const auth = new WeakMap<FastifyRequest, Auth>();
-  const status = opts.status ?? ((cfg) => collectStatus(cfg));
+  const collect = opts.status ?? ((cfg) => collectStatus(cfg));
+  // The health report asks the platforms (subscriptions, webhooks): shared by every overview for a few seconds.
+  let cached: { at: number; report: Promise<StatusReport> } | undefined;
+  const status = (cfg: SyncConfig): Promise<StatusReport> => {
+    if (!cached || Date.now() - cached.at > STATUS_CACHE_MS) {
+      const report = collect(cfg);
+      cached = { at: Date.now(), report };
+      report.catch(() => (cached = undefined));
+    }
+    return cached.report;
+  };
+  // Wrong tokens per client address: 10 tries, then one more every 5 s (the token has ≥ 16 characters; this keeps guessing slow and loud).
+  const logins = new SourceLimiter({ burst: 10, perSecond: 0.2 });
 
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 256 * 1024 }, (_req, body, done) => done(null, new URLSearchParams(String(body))));
 
@@ -148,7 +164,12 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
   app.post('/console/login', async (req, reply) => {
     const body = req.body instanceof URLSearchParams ? req.body : new URLSearchParams();
     const given = body.get('token') ?? '';
+    if (!logins.allows(req.ip)) {
+      log.warn({ ip: req.ip }, 'console login refused: too many wrong tokens from this address');
+      return page(reply.header('retry-after', '5'), pages.loginPage(frame(req, 'Log in', 'login'), 'Too many wrong tokens from this address: wait a few seconds.'), 429);
+    }
     if (!sameSecret(given.trim(), opts.token!)) {
+      logins.charge(req.ip);
       log.warn({ ip: req.ip }, 'console login refused: wrong token');
       return page(reply, pages.loginPage(frame(req, 'Log in', 'login'), 'That is not the admin token.'), 401);
     }

@@ -185,6 +185,16 @@ describe('Operator console (in process)', function () {
     assert.match(await (await fetch(`${url}/console`, { headers: { cookie, accept: 'text/html' } })).text(), /No alert firing/);
   });
 
+  it('slows down an address that keeps sending wrong tokens to the login (429)', async () => {
+    const url = await start();
+    const attempt = (token: string) => fetch(`${url}/console/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: url }, body: `token=${encodeURIComponent(token)}` });
+    for (let i = 0; i < 10; i++) assert.equal((await attempt(`wrong-token-${i}-xxxxxxxx`)).status, 401);
+    const limited = await attempt('wrong-token-again-xxxxxxxx');
+    assert.equal(limited.status, 429);
+    assert.match(await limited.text(), /Too many wrong tokens/);
+    assert.equal((await attempt(TOKEN)).status, 429, 'even the right token waits');
+  });
+
   it('says what it cannot find (404) and what it cannot read (400) on a page', async () => {
     const url = await start();
     const { cookie } = await login(url);
