@@ -185,6 +185,41 @@ describe('Operator console (in process)', function () {
     assert.match(await (await fetch(`${url}/console`, { headers: { cookie, accept: 'text/html' } })).text(), /No alert firing/);
   });
 
+  it('replays every open dead letter matching the filter, showing replayed and superseded ones (as `dlq replay --all --source`)', async () => {
+    const url = await start();
+    const target = `woocommerce:bulk${randomUUID().slice(0, 4)}`;
+    const failedWrite = async (sku: string, source = target, ago = '1 minute') => {
+      const writeId = randomUUID();
+      await iso.pool.query(
+        `insert into planned_writes (write_id, target_key, sku, kind, payload, idempotency_key, status, attempts, created_at) values ($1::uuid, $2, $3, 'inventory', '{"available": 5}', $1::text, 'FAILED', 8, now() - $4::interval)`,
+        [writeId, source, sku, ago],
+      );
+      const dl = randomUUID();
+      await iso.pool.query(
+        `insert into dead_letters (dead_letter_id, source_key, sku, stage, error_class, error_code, error_message, attempts, payload, first_failed_at)
+         values ($1, $2::text, $3, 'write:' || $2::text, 'RETRIABLE_EXHAUSTED', 'WOO_HTTP_503', 'Service Unavailable', 8, $4, now() - $5::interval)`,
+        [dl, source, sku, JSON.stringify({ writeId, kind: 'inventory', payload: { available: 5 }, idempotencyKey: writeId }), ago],
+      );
+      return dl;
+    };
+    const replayed = await failedWrite('SKU-R1');
+    const superseded = await failedWrite('SKU-R2', target, '10 minutes');
+    await iso.pool.query(`insert into planned_writes (write_id, target_key, sku, kind, payload, idempotency_key, status) values ($1::uuid, $2, 'SKU-R2', 'inventory', '{"available": 3}', $1::text, 'DONE')`, [randomUUID(), target]);
+    const elsewhere = await failedWrite('SKU-R3', 'woocommerce:elsewhere');
+    const { cookie, csrf } = await login(url);
+    const r = await fetch(`${url}/console/dlq/replay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin: url },
+      body: new URLSearchParams({ _csrf: csrf, scope: 'filter', f_stage: '', f_code: '', f_source: target }).toString(),
+    });
+    const page = await r.text();
+    assert.equal(r.status, 200, page);
+    assert.match(page, /class="summary-line">[^<]*replayed: 1/);
+    assert.match(page, /class="summary-line">[^<]*superseded: 1/);
+    const status = async (id: string) => (await iso.pool.query('select status from dead_letters where dead_letter_id = $1', [id])).rows[0].status;
+    assert.deepEqual([await status(replayed), await status(superseded), await status(elsewhere)], ['REPLAYED', 'SUPERSEDED', 'OPEN']);
+  });
+
   it('slows down an address that keeps sending wrong tokens to the login (429)', async () => {
     const url = await start();
     const attempt = (token: string) => fetch(`${url}/console/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: url }, body: `token=${encodeURIComponent(token)}` });
