@@ -55,6 +55,9 @@ ${body}
 </html>`;
 }
 
+/** A button copying a value shown next to it (e.g. in a link). */
+export const copyButton = (v: string): Html => html`<button type="button" class="copy" data-copy="${v}" aria-label="Copy ${v}" title="${v}">copy</button>`;
+
 /** A value with a button copying it. */
 export const copyable = (v: string, short = false): Html => html`<span class="id"><code title="${v}">${short ? v.slice(0, 8) : v}</code><button type="button" class="copy" data-copy="${v}" aria-label="Copy ${v}">copy</button></span>`;
 
@@ -240,7 +243,7 @@ ${csrfField(f.csrf)}
     <th scope="col">Id</th>${th(l, 'sku', 'SKU')}${th(l, 'type', 'Type')}${th(l, 'source', 'Recorded by')}<th scope="col">Field</th><th scope="col">Values (source, value, changed at)</th>${th(l, 'created', 'Created')}${th(l, 'status', 'Status')}</tr></thead>
   <tbody>${rows.length === 0 ? html`<tr><td colspan="9" class="muted">No conflict matches.</td></tr>` : rows.map((c) => html`<tr>
     ${canAct ? html`<td>${c.status === 'OPEN' ? html`<input type="checkbox" name="ids" value="${c.conflictId}" aria-label="Select conflict ${c.conflictId}">` : ''}</td>` : ''}
-    <td><a href="/console/conflicts/${c.conflictId}">${c.conflictId.slice(0, 8)}</a> ${copyable(c.conflictId, true)}</td>
+    <td><a href="/console/conflicts/${c.conflictId}">${c.conflictId.slice(0, 8)}</a> ${copyButton(c.conflictId)}</td>
     <td><a href="/console/entity/${encodeURIComponent(c.sku)}">${c.sku}</a></td><td>${c.type}</td><td>${c.source}</td><td>${String(c.details.field ?? '—')}</td>
     <td>${valuesCell(c)}</td><td>${time(c.createdAt)}</td><td>${c.status === 'OPEN' ? html`<span class="state warn">OPEN</span>` : html`<span class="state ok">${c.resolution ?? 'RESOLVED'}</span>`}</td></tr>`)}</tbody>
 </table>
@@ -278,7 +281,7 @@ export function conflictPage(f: Frame, c: ConflictRow): Html {
   return layout(f, html`
 <dl class="facts">
   <div><dt>Id</dt><dd>${copyable(c.conflictId)}</dd></div>
-  <div><dt>SKU</dt><dd><a href="/console/entity/${encodeURIComponent(c.sku)}">${c.sku}</a> ${copyable(c.sku)}</dd></div>
+  <div><dt>SKU</dt><dd><a href="/console/entity/${encodeURIComponent(c.sku)}">${c.sku}</a> ${copyButton(c.sku)}</dd></div>
   <div><dt>Type</dt><dd>${c.type}</dd></div>
   <div><dt>Field</dt><dd>${String(c.details.field ?? '—')} (policy ${String(c.details.policy ?? '—')})</dd></div>
   <div><dt>Recorded by</dt><dd>${c.source}</dd></div>
@@ -302,7 +305,7 @@ ${c.status === 'OPEN' && !f.readOnly ? html`<form method="post" action="/console
 export function resolvedPage(f: Frame, out: ResolveOutcome[]): Html {
   return layout(f, html`<p role="status">${out.length} conflict(s) handled.</p>
 <table><thead><tr><th scope="col">Conflict</th><th scope="col">SKU</th><th scope="col">Resolution</th><th scope="col">Applied</th></tr></thead>
-<tbody>${out.map((r) => html`<tr class="outcome"><td><a href="/console/conflicts/${r.conflictId}">${r.conflictId.slice(0, 8)}</a> ${copyable(r.conflictId, true)}</td><td><a href="/console/entity/${encodeURIComponent(r.sku)}">${r.sku}</a></td><td>${r.skipped ?? r.resolution}</td><td>${r.applied ? `${r.applied.field} = ${JSON.stringify(r.applied.value)}` : '—'}</td></tr>`)}</tbody></table>
+<tbody>${out.map((r) => html`<tr class="outcome"><td><a href="/console/conflicts/${r.conflictId}">${r.conflictId.slice(0, 8)}</a> ${copyButton(r.conflictId)}</td><td><a href="/console/entity/${encodeURIComponent(r.sku)}">${r.sku}</a></td><td>${r.skipped ?? r.resolution}</td><td>${r.applied ? `${r.applied.field} = ${JSON.stringify(r.applied.value)}` : '—'}</td></tr>`)}</tbody></table>
 <p><a href="/console/conflicts">Back to the conflicts</a></p>`);
 }
 
@@ -326,7 +329,7 @@ ${csrfField(f.csrf)}
     <th scope="col">Id</th>${th(l, 'stage', 'Stage')}${th(l, 'source', 'Source')}${th(l, 'sku', 'SKU')}${th(l, 'code', 'Error')}<th scope="col">Message</th>${th(l, 'attempts', 'Attempts')}${th(l, 'failed', 'Last failed')}<th scope="col">Status</th></tr></thead>
   <tbody>${rows.length === 0 ? html`<tr><td colspan="10" class="muted">No dead letter matches.</td></tr>` : rows.map((d) => html`<tr>
     ${canAct ? html`<td>${d.status === 'OPEN' ? html`<input type="checkbox" name="ids" value="${d.deadLetterId}" aria-label="Select dead letter ${d.deadLetterId}">` : ''}</td>` : ''}
-    <td><a href="/console/dlq/${d.deadLetterId}">${d.deadLetterId.slice(0, 8)}</a> ${copyable(d.deadLetterId, true)}</td>
+    <td><a href="/console/dlq/${d.deadLetterId}">${d.deadLetterId.slice(0, 8)}</a> ${copyButton(d.deadLetterId)}</td>
     <td>${d.stage}</td><td>${sourceOf(d.sourceKey)}</td><td>${d.sku ? html`<a href="/console/entity/${encodeURIComponent(d.sku)}">${d.sku}</a>` : '—'}</td>
     <td><code>${d.errorCode}</code><br><span class="muted">${d.errorClass}</span></td><td class="msg">${d.errorMessage}</td><td class="num">${d.attempts}</td><td>${time(d.lastFailedAt)}</td><td>${d.status}</td></tr>`)}</tbody>
 </table>
@@ -349,7 +352,7 @@ export function deadLetterPage(f: Frame, d: DeadLetter): Html {
   <div><dt>Id</dt><dd>${copyable(d.deadLetterId)}</dd></div>
   <div><dt>Stage</dt><dd>${d.stage}</dd></div>
   <div><dt>Source</dt><dd>${sourceOf(d.sourceKey)}</dd></div>
-  <div><dt>SKU</dt><dd>${d.sku ? html`<a href="/console/entity/${encodeURIComponent(d.sku)}">${d.sku}</a> ${copyable(d.sku)}` : '—'}</dd></div>
+  <div><dt>SKU</dt><dd>${d.sku ? html`<a href="/console/entity/${encodeURIComponent(d.sku)}">${d.sku}</a> ${copyButton(d.sku)}` : '—'}</dd></div>
   <div><dt>Event</dt><dd>${d.eventId ? copyable(d.eventId) : '—'}</dd></div>
   <div><dt>Error</dt><dd><code>${d.errorCode}</code> (${d.errorClass}): ${d.errorMessage}</dd></div>
   <div><dt>Attempts</dt><dd>${d.attempts}</dd></div>
@@ -373,7 +376,7 @@ export function replayedPage(f: Frame, out: Array<Omit<ReplayOutcome, 'outcome'>
   for (const o of out) summary[o.outcome] = (summary[o.outcome] ?? 0) + 1;
   return layout(f, html`<p role="status" class="summary-line">${Object.entries(summary).map(([k, v]) => `${k}: ${v}`).join(', ') || `nothing to ${action}`}</p>
 <table><thead><tr><th scope="col">Dead letter</th><th scope="col">Stage</th><th scope="col">SKU</th><th scope="col">Outcome</th><th scope="col">Detail</th></tr></thead>
-<tbody>${out.map((o) => html`<tr class="outcome"><td><a href="/console/dlq/${o.deadLetterId}">${o.deadLetterId.slice(0, 8)}</a> ${copyable(o.deadLetterId, true)}</td><td>${o.stage}</td><td>${o.sku ?? '—'}</td>
+<tbody>${out.map((o) => html`<tr class="outcome"><td><a href="/console/dlq/${o.deadLetterId}">${o.deadLetterId.slice(0, 8)}</a> ${copyButton(o.deadLetterId)}</td><td>${o.stage}</td><td>${o.sku ?? '—'}</td>
   <td><span class="state ${o.outcome === 'failed' ? 'bad' : o.outcome === 'superseded' ? 'warn' : 'ok'}" data-outcome="${o.outcome}">${o.outcome}</span></td><td>${o.detail ?? ''}</td></tr>`)}</tbody></table>
 <p><a href="/console/dlq">Back to the dead letters</a></p>`);
 }

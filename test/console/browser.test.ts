@@ -150,6 +150,10 @@ describe('Operator console in a browser (syncctl start + simulators + Chromium)'
     assert.ok(values.some((v) => v.value === '12.50' || v.value === '9.90'), JSON.stringify(values));
     for (const v of values) assert.ok(text.includes(`${v.source} "${v.value}" ${v.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}`), `${text} shows ${JSON.stringify(v)}`);
     await shot('03-conflicts');
+    // The copy button puts the whole id on the clipboard.
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: daemon.adminUrl });
+    await tr.first().locator('button.copy').click();
+    assert.equal(await page.evaluate('navigator.clipboard.readText()'), conflictId);
   });
 
   it('refuses a cross-site POST (another origin, even with the session cookie) and one without the CSRF token', async () => {
