@@ -228,7 +228,7 @@ export const configSchema = z.strictObject({
             .prefault({}),
         })
         .prefault({}),
-      /** The operators' listener: `/metrics`, `/healthz`, `/readyz` (with details) and the Alertmanager receiver `/alerts`. */
+      /** The operators' listener: `/metrics`, `/healthz`, `/readyz` (with details), the Alertmanager receiver `/alerts` and the operator console `/console`. */
       admin: z
         .strictObject({
           /** Address the admin listener binds to; anything but loopback needs `token`. */
