@@ -123,6 +123,8 @@ describe('Operator console in a browser (syncctl start + simulators + Chromium)'
   const SKU = skuOf(1);
 
   it('shows the conflict of concurrent price edits with both values and timestamps', async () => {
+    // Until both channels have been seen, a SKU is briefly an open UNMATCHED_SKU conflict: wait for them to match.
+    await eventually(async () => (await rig.query(`select count(*)::int as n from conflict_log where status = 'OPEN'`))[0].n === 0, 'no open conflict before the edits', 60_000, 250);
     // The list is open before the conflict exists: its counters update without a reload.
     await page.goto(`${daemon.adminUrl}/console/conflicts`);
     assert.equal(await page.locator('tbody tr').innerText(), 'No conflict matches.');

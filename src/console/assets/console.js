@@ -60,7 +60,12 @@
   var seconds = Number(document.body.getAttribute('data-refresh')) || 5;
   var nodes = document.querySelectorAll('[data-live]');
   if (!nodes.length) return;
-  var first = null;
+  // What the page showed when it was rendered (the server filled the badges): the baseline of "changed".
+  var first = {};
+  nodes.forEach(function (n) {
+    var v = Number(n.textContent);
+    if (!isNaN(v) && n.textContent.trim() !== '') first[n.getAttribute('data-live')] = v;
+  });
   var notice = null;
   function refresh() {
     if (document.hidden) return;
@@ -72,8 +77,7 @@
           var k = n.getAttribute('data-live');
           if (k in live) n.textContent = String(live[k]);
         });
-        if (!first) first = live;
-        var changed = live.openConflicts !== first.openConflicts || live.openDeadLetters !== first.openDeadLetters;
+        var changed = ('openConflicts' in first && live.openConflicts !== first.openConflicts) || ('openDeadLetters' in first && live.openDeadLetters !== first.openDeadLetters);
         if (changed && document.querySelector('form#bulk')) {
           if (!notice) {
             notice = document.createElement('p');
