@@ -1,5 +1,6 @@
 // Copies the non-TypeScript assets that live next to the sources (SQL migrations,
-// GraphQL documents and schemas) into dist/, keeping their relative paths.
+// GraphQL documents and schemas, the console's stylesheet and script) into dist/, keeping their
+// relative paths.
 import { cpSync, readdirSync, statSync, mkdirSync } from 'node:fs';
 import { join, dirname, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +11,7 @@ function walk(dir) {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) walk(p);
-    else if (exts.has(extname(name))) {
+    else if (exts.has(extname(name)) || (p.includes(join('console', 'assets')) && ['.css', '.js'].includes(extname(name)))) {
       const out = join(root, 'dist', p.slice(join(root, 'src').length));
       mkdirSync(dirname(out), { recursive: true });
       cpSync(p, out);

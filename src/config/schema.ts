@@ -228,7 +228,7 @@ export const configSchema = z.strictObject({
             .prefault({}),
         })
         .prefault({}),
-      /** The operators' listener: `/metrics`, `/healthz`, `/readyz` (with details) and the Alertmanager receiver `/alerts`. */
+      /** The operators' listener: `/metrics`, `/healthz`, `/readyz` (with details), the Alertmanager receiver `/alerts` and the operator console `/console`. */
       admin: z
         .strictObject({
           /** Address the admin listener binds to; anything but loopback needs `token`. */
@@ -468,6 +468,23 @@ export const configSchema = z.strictObject({
       prometheus: z.strictObject({ port: port.default(29190) }).prefault({}),
       /** Local Alertmanager started by `syncctl stack up --monitoring`. */
       alertmanager: z.strictObject({ port: port.default(29193) }).prefault({}),
+    })
+    .prefault({}),
+  /** The operator console in the browser (`/console` on the admin listener, never on the public one). */
+  console: z
+    .strictObject({
+      /** Serve the console at all (it also needs `http.admin.token`: without one, `/console` answers 403 saying so). */
+      enabled: z.boolean().default(true),
+      /** Pages only: no action buttons, and every POST action is refused (403). */
+      readOnly: z.boolean().default(false),
+      /** Minutes a login session lasts (sessions live in the daemon's memory: a restart logs everyone out). */
+      sessionMinutes: z.number().int().min(1).max(10_080).default(480),
+      /** Mark the session cookie `Secure`: set it when operators reach the admin listener through a TLS proxy. */
+      secureCookie: z.boolean().default(false),
+      /** Origins (`scheme://host[:port]`) a POST may come from besides the request's own Host (e.g. the TLS proxy's public name). */
+      allowedOrigins: z.array(url(['http:', 'https:'])).default([]),
+      /** Seconds between two refreshes of the live counters in the browser. */
+      refreshSeconds: z.number().int().min(1).max(3600).default(5),
     })
     .prefault({}),
 }).superRefine((c, ctx) => {

@@ -25,6 +25,7 @@ import { engineRules } from '../sync/rules.js';
 import { createMetricsRegistry, bindMetrics } from '../monitoring/metrics.js';
 import { MetricProbes, deadLetterDepthProbe, kafkaConsumerLagProbe } from '../monitoring/probes.js';
 import { MetricsHistoryWriter } from '../monitoring/history.js';
+import { AlertBook } from '../monitoring/alert-receiver.js';
 import { startAdminServer, startPublicServer } from './http-server.js';
 import { LeaderLease } from './leader.js';
 import type { ConnectorSet } from './connector-set.js';
@@ -107,6 +108,7 @@ export class Daemon {
 
       const intake = new WebhookIntake(this.pool, store, this.connectors.webhookSources, this.instrumentation);
       const h = c.http;
+      const alertBook = new AlertBook();
       const admin = await startAdminServer({
         host: h.admin.host,
         port: h.admin.port,
@@ -115,7 +117,8 @@ export class Daemon {
         health: { live: () => this.liveness(), ready: () => this.readiness() },
         token: h.admin.token,
         unauthenticated: h.admin.unauthenticated,
-        alerts: alertReceiverEnabled(c) ? {} : false,
+        alerts: alertReceiverEnabled(c) ? { book: alertBook } : false,
+        console: c.console.enabled ? { config: c, pool: this.pool, kafka: this.kafka, topics, registry, alerts: alertBook } : false,
       });
       this.admin = admin.app;
       this.adminUrl = admin.url;

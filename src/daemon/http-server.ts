@@ -7,6 +7,7 @@ import { renderMetrics } from '../monitoring/metrics.js';
 import type { MetricProbes } from '../monitoring/probes.js';
 import { alertReceiverPlugin, type AlertReceiverOptions } from '../monitoring/alert-receiver.js';
 import { SourceLimiter } from './source-limiter.js';
+import { consolePlugin, isConsolePath, type ConsoleOptions } from '../console/routes.js';
 
 /** What `/healthz` and `/readyz` report. */
 export interface HealthSource {
@@ -44,6 +45,8 @@ export interface AdminServerOptions {
   unauthenticated?: readonly string[];
   /** The Alertmanager receiver; mounted only with a token. */
   alerts?: AlertReceiverOptions | false;
+  /** The operator console under `/console` (it authenticates its own requests: session cookie or the bearer token). */
+  console?: Omit<ConsoleOptions, 'token'> | false;
 }
 
 /** A listening server. */
@@ -142,7 +145,8 @@ const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').dig
 
 /**
  * The admin listener, for operators only (bound to loopback by default): `/metrics`, `/healthz`
- * and `/readyz` with details, and the Alertmanager receiver `POST /alerts`. With a token, every
+ * and `/readyz` with details, the Alertmanager receiver `POST /alerts` and the operator console
+ * `/console` (which needs the token too: without one it refuses every page and says why). With a token, every
  * path needs `Authorization: Bearer <token>` (compared in constant time; never logged) except
  * the ones the operator explicitly leaves open for a Prometheus that cannot send it; `/alerts`
  * always needs it and is mounted only when a token exists.
@@ -155,6 +159,8 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<Listen
     app.addHook('onRequest', async (req, reply) => {
       const path = req.url.split('?')[0]!;
       if (open.has(path)) return;
+      // The console checks its own requests (a browser sends a session cookie, not a bearer header).
+      if (opts.console && isConsolePath(path)) return;
       const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
       if (m && timingSafeEqual(digest(m[1]!.trim()), expected)) return;
       return reply.code(401).header('www-authenticate', 'Bearer realm="syncctl-admin"').send({ ok: false, error: 'UNAUTHORIZED', message: m ? 'the bearer token is not the admin token' : 'the admin listener needs Authorization: Bearer <http.admin.token>' });
@@ -173,6 +179,7 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<Listen
     return reply.code(r.ok ? 200 : 503).send({ status: r.ok ? 'ready' : 'not ready', checks: r.checks });
   });
   if (opts.alerts !== false && opts.alerts !== undefined && opts.token) await app.register(alertReceiverPlugin, opts.alerts);
+  if (opts.console) await app.register(consolePlugin, { ...opts.console, token: opts.token });
   const address = await app.listen({ host: opts.host, port: opts.port });
   return { app, url: address };
 }

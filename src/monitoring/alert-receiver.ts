@@ -48,6 +48,36 @@ export interface AlertReceiverOptions {
   forward?: AlertForwarder;
   /** Logger; component `alerts` by default. */
   log?: Logger;
+  /** Keeps the alerts still firing (shown by the console). */
+  book?: AlertBook;
+}
+
+/** An alert Alertmanager says is firing. */
+export interface OpenAlert {
+  fingerprint: string;
+  alertname: string;
+  severity: string;
+  summary?: string;
+  runbook?: string;
+  labels: Record<string, string>;
+  startsAt?: string;
+  receivedAt: string;
+}
+
+/**
+ * The alerts received on `/alerts` that are still firing, in this process's memory (a resolved
+ * notification removes one; Alertmanager repeats firing ones, so a restarted daemon learns them
+ * again at the next repeat).
+ */
+export class AlertBook {
+  private readonly open = new Map<string, OpenAlert>();
+  record(a: OpenAlert, status: string): void {
+    if (status === 'firing') this.open.set(a.fingerprint, a);
+    else this.open.delete(a.fingerprint);
+  }
+  list(): OpenAlert[] {
+    return [...this.open.values()].sort((a, b) => a.alertname.localeCompare(b.alertname) || (a.startsAt ?? '').localeCompare(b.startsAt ?? ''));
+  }
 }
 
 /** What a notification amounted to. */
@@ -91,6 +121,7 @@ export async function handleAlertNotification(body: unknown, opts: AlertReceiver
     if (a.status === 'firing') log.warn(entry, `alert firing: ${alertname}`);
     else log.info(entry, `alert resolved: ${alertname}`);
     opts.bus?.emit('alert.received', { alertname, severity, status: a.status });
+    opts.book?.record({ fingerprint: a.fingerprint ?? `${alertname}|${JSON.stringify(a.labels)}`, alertname, severity, summary: a.annotations.summary, runbook: a.annotations.runbook_url, labels: a.labels, startsAt: a.startsAt, receivedAt: new Date().toISOString() }, a.status);
   }
   if (n.truncatedAlerts > 0) log.warn({ groupKey: n.groupKey, truncated: n.truncatedAlerts }, 'Alertmanager truncated the alerts of this notification');
   let forwarded = false;

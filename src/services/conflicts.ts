@@ -23,7 +23,30 @@ export interface ConflictFilter {
   open?: boolean;
   type?: string;
   entity?: string;
+  /** The source instance that recorded it, or one of the sources whose values disagree (e.g. `woocommerce:outlet`). */
+  source?: string;
   limit?: number;
+  /** Rows to skip (paging). */
+  offset?: number;
+  /** Sort column (default `created`) and order (default `desc`). */
+  sort?: ConflictSort;
+  order?: 'asc' | 'desc';
+}
+
+/** Columns conflicts can be sorted by. */
+export const CONFLICT_SORTS = { created: 'created_at', sku: 'entity_id', type: 'conflict_type', source: 'source_type', status: 'status' } as const;
+export type ConflictSort = keyof typeof CONFLICT_SORTS;
+
+function conflictWhere(f: ConflictFilter, args: unknown[]): string {
+  const where: string[] = [];
+  if (f.open) where.push(`status = 'OPEN'`);
+  if (f.type) where.push(`conflict_type = $${args.push(f.type.toUpperCase())}`);
+  if (f.entity) where.push(`entity_id = $${args.push(f.entity)}`);
+  if (f.source) {
+    const n = args.push(f.source);
+    where.push(`(source_type = $${n} or details->'values' @> jsonb_build_array(jsonb_build_object('source', $${n}::text)))`);
+  }
+  return where.length ? `where ${where.join(' and ')}` : '';
 }
 
 const toRow = (r: Record<string, unknown>): ConflictRow => ({
@@ -42,16 +65,22 @@ const toRow = (r: Record<string, unknown>): ConflictRow => ({
 
 /** Lists conflicts, newest first. */
 export async function listConflicts(pool: pg.Pool, f: ConflictFilter = {}): Promise<ConflictRow[]> {
-  const where: string[] = [];
   const args: unknown[] = [];
-  if (f.open) where.push(`status = 'OPEN'`);
-  if (f.type) where.push(`conflict_type = $${args.push(f.type.toUpperCase())}`);
-  if (f.entity) where.push(`entity_id = $${args.push(f.entity)}`);
+  const where = conflictWhere(f, args);
+  const col = CONFLICT_SORTS[f.sort ?? 'created'] ?? 'created_at';
+  const dir = f.order === 'asc' ? 'asc' : 'desc';
   const r = await pool.query(
-    `select * from conflict_log ${where.length ? `where ${where.join(' and ')}` : ''} order by created_at desc limit $${args.push(f.limit ?? 1000)}`,
+    `select * from conflict_log ${where} order by ${col} ${dir}, conflict_id ${dir} limit $${args.push(f.limit ?? 1000)} offset $${args.push(f.offset ?? 0)}`,
     args,
   );
   return r.rows.map(toRow);
+}
+
+/** How many conflicts match a filter (limit and offset ignored), for paging. */
+export async function countConflicts(pool: pg.Pool, f: ConflictFilter = {}): Promise<number> {
+  const args: unknown[] = [];
+  const r = await pool.query<{ n: number }>(`select count(*)::int as n from conflict_log ${conflictWhere(f, args)}`, args);
+  return r.rows[0]!.n;
 }
 
 /** One conflict; PermanentError CONFLICT_NOT_FOUND when there is none. */

@@ -15,23 +15,49 @@ export interface DeadLetterFilter {
   source?: string;
   stage?: string;
   code?: string;
+  /** Exactly this SKU. */
+  sku?: string;
   since?: Date;
   /** OPEN by default; `all` for every status. */
   status?: DeadLetter['status'] | 'all';
   limit?: number;
+  /** Rows to skip (paging). */
+  offset?: number;
+  /** Sort column (default `failed`: the last failure) and order (default `desc`). */
+  sort?: DeadLetterSort;
+  order?: 'asc' | 'desc';
 }
+
+/** Columns dead letters can be sorted by. */
+export const DEAD_LETTER_SORTS = { failed: 'last_failed_at', first: 'first_failed_at', stage: 'stage', code: 'error_code', source: 'source_key', sku: 'sku', attempts: 'attempts' } as const;
+export type DeadLetterSort = keyof typeof DEAD_LETTER_SORTS;
 
 /** Lists dead letters, newest failure first. */
 export async function listDeadLetters(pool: pg.Pool, f: DeadLetterFilter = {}): Promise<DeadLetter[]> {
-  const where: string[] = [];
   const args: unknown[] = [];
+  const where = deadLetterWhere(f, args);
+  const col = DEAD_LETTER_SORTS[f.sort ?? 'failed'] ?? 'last_failed_at';
+  const dir = f.order === 'asc' ? 'asc' : 'desc';
+  const r = await pool.query(`select * from dead_letters ${where} order by ${col} ${dir} nulls last, dead_letter_id ${dir} limit $${args.push(f.limit ?? 1000)} offset $${args.push(f.offset ?? 0)}`, args);
+  return r.rows.map(rowToDeadLetter);
+}
+
+/** How many dead letters match a filter (limit and offset ignored), for paging. */
+export async function countDeadLetters(pool: pg.Pool, f: DeadLetterFilter = {}): Promise<number> {
+  const args: unknown[] = [];
+  const r = await pool.query<{ n: number }>(`select count(*)::int as n from dead_letters ${deadLetterWhere(f, args)}`, args);
+  return r.rows[0]!.n;
+}
+
+function deadLetterWhere(f: DeadLetterFilter, args: unknown[]): string {
+  const where: string[] = [];
   if ((f.status ?? 'OPEN') !== 'all') where.push(`status = $${args.push(f.status ?? 'OPEN')}`);
   if (f.source) where.push(`(source_key = $${args.push(f.source)} or source_key like $${args.push(`${f.source}:%`)})`);
   if (f.stage) where.push(`stage like $${args.push(`${f.stage}%`)}`);
   if (f.code) where.push(`error_code = $${args.push(f.code)}`);
+  if (f.sku) where.push(`sku = $${args.push(f.sku)}`);
   if (f.since) where.push(`last_failed_at >= $${args.push(f.since)}`);
-  const r = await pool.query(`select * from dead_letters ${where.length ? `where ${where.join(' and ')}` : ''} order by last_failed_at desc limit $${args.push(f.limit ?? 1000)}`, args);
-  return r.rows.map(rowToDeadLetter);
+  return where.length ? `where ${where.join(' and ')}` : '';
 }
 
 /** One dead letter; PermanentError DEAD_LETTER_NOT_FOUND when there is none. */
