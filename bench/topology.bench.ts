@@ -309,6 +309,8 @@ interface LoadResult {
   stages: ReturnType<typeof histogramWindow>;
   syncLatency: ReturnType<typeof histogramWindow>;
   cdcToStored: { p50: number | null; p99: number | null; count: number };
+  webhookHandling: ReturnType<typeof histogramWindow>;
+  saleToWebhook: Record<string, { p50: number; p99: number; count: number }>;
   cpu: Record<string, number>;
 }
 
@@ -326,6 +328,8 @@ async function runLoad(t: Topology, model: Map<string, number>, load: number, se
   const db = new pg.Pool({ connectionString: t.config.database.url, max: 1, options: `-c search_path="${t.config.database.schema}"` });
   const made: Record<string, number> = {};
   const skipped: Record<string, number> = {};
+  // Sales in the window: channel → order id → when placed (the platform's own webhook dispatch delay is reported apart).
+  const sales = new Map<Channel, Map<string, number>>(CHANNELS.map((c) => [c, new Map()]));
 
   const settle = (p: Pending) => {
     if (p.expects.size === 0 && !p.erpOrder && pending.get(p.sku) === p) {
@@ -416,6 +420,7 @@ async function runLoad(t: Topology, model: Map<string, number>, load: number, se
       orderId = `gid://shopify/Order/${store.createOrder([{ variant: store.variantsBySku.get(sku)[0]!, quantity: 1 }]).id}`;
     }
     model.set(sku, before - 1);
+    if (at >= windowStart) sales.get(channel)!.set(orderId, at);
     const expects = new Map(CHANNELS.filter((c) => c !== channel).map((c) => [c, before - 1] as [Channel, number]));
     pending.set(sku, { sku, source: channel, at, measured: at >= windowStart, expects, erpOrder: { channel, orderId } });
     made[channel] = (made[channel] ?? 0) + 1;
@@ -481,6 +486,15 @@ async function runLoad(t: Topology, model: Map<string, number>, load: number, se
     [windowStart, windowEnd],
   ).then((r) => r.rows[0]!).catch(() => ({ p50: null, p99: null, n: 0 }));
   await Promise.all([erpPool.end(), erpPoll.end(), db.end()]);
+  // Sale → the platform starts the order-created webhook delivery: the simulator's share of a sale's path.
+  const dispatch: Record<string, number[]> = {};
+  for (const [channel, sim] of t.shopify) {
+    dispatch[channel] = sim.state.dispatcher.deliveries
+      .filter((d) => (d.topic === 'ORDERS_CREATE' || d.topic === 'orders/create') && !d.duplicate && d.attempts[0] && Date.parse(d.triggeredAt) >= windowStart && Date.parse(d.triggeredAt) < windowEnd)
+      .map((d) => Date.parse(d.attempts[0]!.at) - Date.parse(d.triggeredAt));
+  }
+  const wooPlaced = sales.get('woocommerce:outlet')!;
+  dispatch['woocommerce:outlet'] = t.woo.deliveries.filter((d) => d.kind === 'delivery' && d.topic === 'order.created' && wooPlaced.has(String(d.resourceId))).map((d) => Date.parse(d.at) - wooPlaced.get(String(d.resourceId))!);
   const cpu = cpuBetween(cpuA, cpuB);
   return {
     load,
@@ -489,6 +503,8 @@ async function runLoad(t: Topology, model: Map<string, number>, load: number, se
     skipped,
     stages: histogramWindow(parseHistogram(metricsA, 'syncctl_pipeline_stage_seconds'), parseHistogram(metricsB, 'syncctl_pipeline_stage_seconds')),
     syncLatency: histogramWindow(parseHistogram(metricsA, 'syncctl_sync_latency_seconds'), parseHistogram(metricsB, 'syncctl_sync_latency_seconds')),
+    webhookHandling: histogramWindow(parseHistogram(metricsA, 'syncctl_webhook_handling_seconds'), parseHistogram(metricsB, 'syncctl_webhook_handling_seconds')),
+    saleToWebhook: Object.fromEntries(Object.entries(dispatch).map(([c, l]) => [c, { p50: round(percentile(l, 50), 0), p99: round(percentile(l, 99), 0), count: l.length }])),
     cdcToStored: { p50: cdc.p50 === null ? null : round(Number(cdc.p50), 0), p99: cdc.p99 === null ? null : round(Number(cdc.p99), 0), count: cdc.n },
     cpu: { ...cpu.perGroup, daemon: round(daemonCpuB - daemonCpuA, 2), seconds: seconds },
   };
@@ -521,6 +537,11 @@ function figuresOf(r: LoadResult, seconds: number): BenchFigure[] {
   for (const s of r.syncLatency) rows.push(`  syncctl_sync_latency_seconds ${`${s.labels.source}->${s.labels.target} ${s.labels.path}`.padEnd(40)} p50 ${String(s.p50).padStart(6)}  p99 ${String(s.p99).padStart(6)}  n ${s.count}`);
   figures.push({ name: `${tag}.debezium-commit-to-stored.p50`, value: r.cdcToStored.p50 ?? NaN, unit: 'ms', params: { ...r.cdcToStored, what: 'ERP commit (source.ts_ms) → raw event stored in source_events' } });
   figures.push({ name: `${tag}.cpu.daemon`, value: r.cpu.daemon ?? NaN, unit: 's', params: { ...r.cpu, made: r.made, skipped: r.skipped } });
+  for (const s of r.webhookHandling) rows.push(`  syncctl_webhook_handling_seconds ${`${s.labels.platform} ${s.labels.outcome}`.padEnd(24)} p50 ${String(s.p50).padStart(6)}  p99 ${String(s.p99).padStart(6)}  n ${s.count}`);
+  for (const [c, x] of Object.entries(r.saleToWebhook)) {
+    rows.push(`  sale on ${c.padEnd(20)} → its order-created webhook sent (simulator) p50 ${x.p50} p99 ${x.p99} n ${x.count}`);
+    figures.push({ name: `${tag}.sale-to-webhook-sent.${c}.p50`, value: x.p50, unit: 'ms', params: { ...x, what: 'a sale on the channel simulator → its order-created webhook delivery starts (the platform\'s own delay, not syncctl\'s)' } });
+  }
   rows.push(`  debezium commit → stored p50 ${r.cdcToStored.p50} p99 ${r.cdcToStored.p99} n ${r.cdcToStored.count}`);
   rows.push(`  changes made ${JSON.stringify(r.made)} skipped (no free SKU) ${JSON.stringify(r.skipped)} cpu s ${JSON.stringify(r.cpu)}`);
   process.stderr.write(`[topology] ${r.load}× demo load (${DEMO_ORDERS_PER_STORE * r.load} orders/s per store, ${DEMO_ERP_CHANGES * r.load} ERP changes/s), ${seconds} s window, latencies in ms:\n${rows.join('\n')}\n`);
@@ -542,6 +563,8 @@ export default async function run(): Promise<BenchFigure[]> {
     for (const load of LOADS) figures.push(...figuresOf(await runLoad(t, model, load, SECONDS, WARMUP_SECONDS), SECONDS));
   } finally {
     await db?.end().catch(() => undefined);
+    // BENCH_TOPOLOGY_DAEMON_LOG=<file>: the daemon's stderr, for a look at what it warned about.
+    if (process.env.BENCH_TOPOLOGY_DAEMON_LOG && created.daemon) writeFileSync(process.env.BENCH_TOPOLOGY_DAEMON_LOG, created.daemon.stderr());
     if (process.env.BENCH_KEEP !== '1') await stopTopology(created);
     else {
       if (created.daemon) await killNow(created.daemon);

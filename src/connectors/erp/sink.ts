@@ -34,7 +34,16 @@ export interface ErpSinkOptions {
   defaultWarehouse?: string;
   /** Connections of the writer's own pool (default 4). */
   poolSize?: number;
+  /**
+   * Transactions one batch is split into, run at once on separate connections (default 3, at most
+   * the pool size): the lines of one order stay in one transaction. One line costs about a dozen
+   * statements, so a backlog of sales is written several times faster this way (bench/topology).
+   */
+  parallelTransactions?: number;
 }
+
+/** Below this many lines per transaction a batch is not split (a lone sale is one transaction). */
+const MIN_LINES_PER_TRANSACTION = 4;
 
 /** The payload of a planned `order_line` write (see `src/sync/engine/inventory.ts`). */
 interface OrderLinePayload {
@@ -95,6 +104,7 @@ export class ErpSink implements SinkConnector {
   readonly key = 'erp';
   readonly maxBatch: number;
   private readonly pool: pg.Pool;
+  private readonly parallel: number;
   private readonly ownsPool: boolean;
   private readonly originPrefix: string;
   private mode: EchoSuppression;
@@ -106,6 +116,7 @@ export class ErpSink implements SinkConnector {
     this.mode = opts.echoSuppression ?? 'origin';
     this.ownsPool = !opts.pool;
     this.pool = opts.pool ?? new pg.Pool({ connectionString: opts.erp.databaseUrl, max: opts.poolSize ?? 4, application_name: 'syncctl-erp-writer' });
+    this.parallel = Math.max(1, opts.parallelTransactions ?? Math.min(3, opts.poolSize ?? 4));
     this.pool.on('error', (err) => log.warn({ err: describeError(err) }, 'idle ERP writer connection failed'));
   }
 
@@ -227,8 +238,33 @@ export class ErpSink implements SinkConnector {
     return null;
   }
 
+  /**
+   * Applies a batch of order lines: one transaction, or (a larger batch) several at once, each
+   * holding whole orders. Each transaction locks the stock rows of its SKUs first, in SKU order,
+   * so two transactions sharing SKUs wait for each other instead of deadlocking.
+   */
   private async applyOrderLines(todo: Array<{ w: SinkWrite; p: OrderLinePayload }>): Promise<SinkResult[]> {
     await this.ensureSetup();
+    const parts = Math.min(this.parallel, Math.floor(todo.length / MIN_LINES_PER_TRANSACTION));
+    if (parts <= 1) return this.applyOrderLinesTx(todo, false);
+    const orders = new Map<string, Array<{ w: SinkWrite; p: OrderLinePayload }>>();
+    for (const item of todo) {
+      const k = `${item.p.channel}\u0000${item.p.orderId}`;
+      let o = orders.get(k);
+      if (!o) orders.set(k, (o = []));
+      o.push(item);
+    }
+    // Whole orders into the least filled transaction, largest orders first; batch order kept inside each.
+    const bins = Array.from({ length: parts }, () => [] as Array<{ w: SinkWrite; p: OrderLinePayload }>);
+    for (const o of [...orders.values()].sort((a, b) => b.length - a.length)) bins.reduce((min, b) => (b.length < min.length ? b : min)).push(...o);
+    const rank = new Map(todo.map((x, i) => [x, i]));
+    const used = bins.filter((b) => b.length > 0).map((b) => b.sort((x, y) => rank.get(x)! - rank.get(y)!));
+    const settled = await Promise.allSettled(used.map((b) => this.applyOrderLinesTx(b, true)));
+    // A transaction that failed as a whole: its lines are retried by the writer (the others are applied).
+    return settled.flatMap((r, i) => (r.status === 'fulfilled' ? r.value : used[i]!.map(({ w }) => retriableOf(w, r.reason))));
+  }
+
+  private async applyOrderLinesTx(todo: Array<{ w: SinkWrite; p: OrderLinePayload }>, lockStockFirst: boolean): Promise<SinkResult[]> {
     const t = this.tables();
     const c = (await this.pool.connect()) as TaggedClient;
     const results: SinkResult[] = [];
@@ -237,6 +273,9 @@ export class ErpSink implements SinkConnector {
       const origin = await this.originOf(c);
       await c.query('BEGIN');
       const xid = (await c.query<{ xid32: string }>('select (txid_current() % 4294967296)::text as xid32')).rows[0]!.xid32;
+      if (lockStockFirst) {
+        await c.query(`select 1 from ${t.stock} where sku = any($1::text[]) order by sku, warehouse for update`, [[...new Set(todo.map(({ w }) => w.sku))]]);
+      }
       const ok: Array<{ w: SinkWrite; sku: string; replay?: Record<string, unknown> }> = [];
       for (const { w, p } of todo) {
         await c.query('SAVEPOINT w');
@@ -371,6 +410,11 @@ export class ErpSink implements SinkConnector {
     if (r.rows.some((x) => x.warehouse === dflt) || !r.rows.length) return dflt;
     return r.rows[0]!.warehouse;
   }
+}
+
+function retriableOf(w: SinkWrite, err: unknown): SinkResult {
+  const d = describeError(err);
+  return { writeId: w.writeId, status: 'retriable', code: d.code ?? 'ERP_WRITE_FAILED', message: d.message };
 }
 
 function permanent(w: SinkWrite, code: string, message: string): SinkResult {
