@@ -197,15 +197,22 @@ async function startTopology(run: string, created: Created): Promise<Topology> {
   return { config, shopify, woo, erpUrl, daemon, skus };
 }
 
-/** Stops the daemon and simulators; removes the connector (slot, publication), the ERP database, schema, topics and keys. */
-async function stopTopology(c: Created): Promise<void> {
+/**
+ * Stops the daemon and simulators and removes the connector (slot, publication); unless `keep`
+ * (BENCH_KEEP=1, for a look at the data), also the ERP database, schema, topics and keys.
+ */
+async function stopTopology(c: Created, keep = false): Promise<void> {
   if (c.daemon) await killNow(c.daemon).catch(() => undefined);
   for (const s of c.shopify) await s.close().catch(() => undefined);
   await c.woo?.close().catch(() => undefined);
   const erp = c.config?.sources.erp;
   if (c.config && erp) {
     await new DebeziumConnector(erp, `http://127.0.0.1:${c.config.stack.connect.port}`, { connectorName: erp.connectorName }).remove().catch((err) => process.stderr.write(`[topology] connector removal: ${(err as Error).message}\n`));
-    await deleteTopicsByPrefix(createKafka(c.config.kafka).admin(), `__debezium-heartbeat.${erp.topicPrefix}`).catch(() => undefined);
+    if (!keep) await deleteTopicsByPrefix(createKafka(c.config.kafka).admin(), `__debezium-heartbeat.${erp.topicPrefix}`).catch(() => undefined);
+  }
+  if (keep) {
+    process.stderr.write(`[topology] kept schema ${c.config?.database.schema} and the ERP database ${c.erpUrl}\n`);
+    return;
   }
   if (c.erpUrl) {
     const u = new URL(c.erpUrl);
@@ -390,6 +397,7 @@ async function runLoad(t: Topology, model: Map<string, number>, load: number, se
       if (now - p.at < olderThanMs) continue;
       if (p.measured) {
         for (const c of p.expects.keys()) rec.miss(`${p.source}->${c}`);
+        if (process.env.BENCH_TOPOLOGY_DEBUG) process.stderr.write(`[topology] missing ${p.sku} from ${p.source} at ${new Date(p.at).toISOString()}: ${[...p.expects].map(([c, v]) => `${c} shows ${shown(t, c, p.sku)}, expected ${v}`).join('; ')}${p.erpOrder ? `; no ERP line for ${p.erpOrder.orderId}` : ''}\n`);
         if (p.erpOrder) rec.miss(`${p.source}->erp`);
       }
       pending.delete(p.sku);
@@ -565,11 +573,7 @@ export default async function run(): Promise<BenchFigure[]> {
     await db?.end().catch(() => undefined);
     // BENCH_TOPOLOGY_DAEMON_LOG=<file>: the daemon's stderr, for a look at what it warned about.
     if (process.env.BENCH_TOPOLOGY_DAEMON_LOG && created.daemon) writeFileSync(process.env.BENCH_TOPOLOGY_DAEMON_LOG, created.daemon.stderr());
-    if (process.env.BENCH_KEEP !== '1') await stopTopology(created);
-    else {
-      if (created.daemon) await killNow(created.daemon);
-      process.stderr.write(`[topology] kept schema ${created.config?.database.schema}, ERP ${created.erpUrl}\n`);
-    }
+    await stopTopology(created, process.env.BENCH_KEEP === '1');
   }
   if (BASELINE_RATE > 0) {
     const base = await runLatency({ rates: [BASELINE_RATE] });
