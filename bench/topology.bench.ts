@@ -12,7 +12,7 @@
 // BENCH_TOPOLOGY_LOADS (default `1,10`): multiples of the demo's load (2 orders/s on each of the
 // three stores, 2 ERP stock changes/s). BENCH_TOPOLOGY_SECONDS (default 60): measured seconds per
 // load, after BENCH_TOPOLOGY_WARMUP_SECONDS (default 10) of the same load. BENCH_TOPOLOGY_PRODUCTS
-// (default 500, 2 variants each). BENCH_TOPOLOGY_BASELINE_RATE (default 100; 0 skips the baseline).
+// (default 1000, 2 variants each). BENCH_TOPOLOGY_BASELINE_RATE (default 100; 0 skips the baseline).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,7 +42,7 @@ import { runLatency } from './latency.bench.js';
 const LOADS = (process.env.BENCH_TOPOLOGY_LOADS ?? '1,10').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_TOPOLOGY_SECONDS ?? 60);
 const WARMUP_SECONDS = Number(process.env.BENCH_TOPOLOGY_WARMUP_SECONDS ?? 10);
-const PRODUCTS = Number(process.env.BENCH_TOPOLOGY_PRODUCTS ?? 500);
+const PRODUCTS = Number(process.env.BENCH_TOPOLOGY_PRODUCTS ?? 1000);
 const VARIANTS = 2;
 const BASELINE_RATE = Number(process.env.BENCH_TOPOLOGY_BASELINE_RATE ?? 100);
 /** The demo's load (`syncctl demo` defaults): orders per second on each store, ERP changes per second. */
@@ -172,7 +172,13 @@ async function startTopology(run: string, created: Created): Promise<Topology> {
     redis: { ...base.redis, keyPrefix: `bench:topology:${run}:` },
     http: { ...base.http, host: '127.0.0.1', port },
     // the levels of config/logging.yml are already merged in: the written file has no relative path
-    logging: { ...base.logging, file: undefined, level: 'warn' as const },
+    // BENCH_TOPOLOGY_LOG_COMPONENTS=shopify.sink=debug,...: more of the daemon's log (see BENCH_TOPOLOGY_DAEMON_LOG).
+    logging: {
+      ...base.logging,
+      file: undefined,
+      level: 'warn' as const,
+      components: { ...base.logging.components, ...Object.fromEntries((process.env.BENCH_TOPOLOGY_LOG_COMPONENTS ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string])) },
+    },
     daemon: { ...base.daemon, groupPrefix: prefix },
     sources: {
       ...base.sources,
@@ -285,6 +291,23 @@ function parseHistogram(text: string, name: string): Histogram {
   return out;
 }
 
+/** Counter increases between two scrapes, per series (`name{labels}`), for the counters named. */
+function counterDeltas(a: string, b: string, names: string[]): Record<string, number> {
+  const read = (text: string) => {
+    const m = new Map<string, number>();
+    for (const line of text.split('\n')) {
+      if (!names.some((n) => line.startsWith(`${n}{`) || line.startsWith(`${n} `))) continue;
+      const i = line.lastIndexOf(' ');
+      m.set(line.slice(0, i), Number(line.slice(i + 1)));
+    }
+    return m;
+  };
+  const before = read(a);
+  const out: Record<string, number> = {};
+  for (const [k, v] of read(b)) if (v - (before.get(k) ?? 0) > 0) out[k.replace(/^syncctl_/, '')] = v - (before.get(k) ?? 0);
+  return out;
+}
+
 /** p50/p99 (ms) and count per label set of a histogram between two scrapes. */
 function histogramWindow(a: Histogram, b: Histogram): Array<{ labels: Record<string, string>; count: number; p50: number | null; p99: number | null }> {
   const out = [];
@@ -317,6 +340,7 @@ interface LoadResult {
   syncLatency: ReturnType<typeof histogramWindow>;
   cdcToStored: { p50: number | null; p99: number | null; count: number };
   webhookHandling: ReturnType<typeof histogramWindow>;
+  counters: Record<string, number>;
   saleToWebhook: Record<string, { p50: number; p99: number; count: number }>;
   cpu: Record<string, number>;
 }
@@ -511,6 +535,7 @@ async function runLoad(t: Topology, model: Map<string, number>, load: number, se
     skipped,
     stages: histogramWindow(parseHistogram(metricsA, 'syncctl_pipeline_stage_seconds'), parseHistogram(metricsB, 'syncctl_pipeline_stage_seconds')),
     syncLatency: histogramWindow(parseHistogram(metricsA, 'syncctl_sync_latency_seconds'), parseHistogram(metricsB, 'syncctl_sync_latency_seconds')),
+    counters: counterDeltas(metricsA, metricsB, ['syncctl_retries_total', 'syncctl_shopify_throttled_total', 'syncctl_writes_failed_total', 'syncctl_writes_applied_total']),
     webhookHandling: histogramWindow(parseHistogram(metricsA, 'syncctl_webhook_handling_seconds'), parseHistogram(metricsB, 'syncctl_webhook_handling_seconds')),
     saleToWebhook: Object.fromEntries(Object.entries(dispatch).map(([c, l]) => [c, { p50: round(percentile(l, 50), 0), p99: round(percentile(l, 99), 0), count: l.length }])),
     cdcToStored: { p50: cdc.p50 === null ? null : round(Number(cdc.p50), 0), p99: cdc.p99 === null ? null : round(Number(cdc.p99), 0), count: cdc.n },
@@ -550,6 +575,7 @@ function figuresOf(r: LoadResult, seconds: number): BenchFigure[] {
     rows.push(`  sale on ${c.padEnd(20)} → its order-created webhook sent (simulator) p50 ${x.p50} p99 ${x.p99} n ${x.count}`);
     figures.push({ name: `${tag}.sale-to-webhook-sent.${c}.p50`, value: x.p50, unit: 'ms', params: { ...x, what: 'a sale on the channel simulator → its order-created webhook delivery starts (the platform\'s own delay, not syncctl\'s)' } });
   }
+  rows.push(`  counters over the window: ${JSON.stringify(r.counters)}`);
   rows.push(`  debezium commit → stored p50 ${r.cdcToStored.p50} p99 ${r.cdcToStored.p99} n ${r.cdcToStored.count}`);
   rows.push(`  changes made ${JSON.stringify(r.made)} skipped (no free SKU) ${JSON.stringify(r.skipped)} cpu s ${JSON.stringify(r.cpu)}`);
   process.stderr.write(`[topology] ${r.load}× demo load (${DEMO_ORDERS_PER_STORE * r.load} orders/s per store, ${DEMO_ERP_CHANGES * r.load} ERP changes/s), ${seconds} s window, latencies in ms:\n${rows.join('\n')}\n`);
