@@ -481,8 +481,12 @@ async function runLoad(t: Topology, model: Map<string, number>, load: number, se
       const due = t0 + (i * 1000) / rate;
       if (due >= windowEnd) break;
       if (due > Date.now()) await sleep(due - Date.now());
-      const r = fn();
-      if (r) inflight.push(r.catch((err) => void process.stderr.write(`[topology] change failed: ${(err as Error).message}\n`)));
+      try {
+        const r = fn();
+        if (r) inflight.push(r.catch((err) => void process.stderr.write(`[topology] change failed: ${(err as Error).message}\n`)));
+      } catch (err) {
+        process.stderr.write(`[topology] change failed: ${(err as Error).message}\n`);
+      }
     }
     await Promise.all(inflight);
   };
