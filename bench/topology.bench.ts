@@ -341,6 +341,7 @@ interface LoadResult {
   cdcToStored: { p50: number | null; p99: number | null; count: number };
   webhookHandling: ReturnType<typeof histogramWindow>;
   counters: Record<string, number>;
+  polls: ReturnType<typeof histogramWindow>;
   saleToWebhook: Record<string, { p50: number; p99: number; count: number }>;
   cpu: Record<string, number>;
 }
@@ -539,7 +540,8 @@ async function runLoad(t: Topology, model: Map<string, number>, load: number, se
     skipped,
     stages: histogramWindow(parseHistogram(metricsA, 'syncctl_pipeline_stage_seconds'), parseHistogram(metricsB, 'syncctl_pipeline_stage_seconds')),
     syncLatency: histogramWindow(parseHistogram(metricsA, 'syncctl_sync_latency_seconds'), parseHistogram(metricsB, 'syncctl_sync_latency_seconds')),
-    counters: counterDeltas(metricsA, metricsB, ['syncctl_retries_total', 'syncctl_shopify_throttled_total', 'syncctl_writes_failed_total', 'syncctl_writes_applied_total']),
+    counters: counterDeltas(metricsA, metricsB, ['syncctl_retries_total', 'syncctl_shopify_throttled_total', 'syncctl_writes_failed_total', 'syncctl_poll_runs_total', 'syncctl_poll_found_total']),
+    polls: histogramWindow(parseHistogram(metricsA, 'syncctl_poll_duration_seconds'), parseHistogram(metricsB, 'syncctl_poll_duration_seconds')),
     webhookHandling: histogramWindow(parseHistogram(metricsA, 'syncctl_webhook_handling_seconds'), parseHistogram(metricsB, 'syncctl_webhook_handling_seconds')),
     saleToWebhook: Object.fromEntries(Object.entries(dispatch).map(([c, l]) => [c, { p50: round(percentile(l, 50), 0), p99: round(percentile(l, 99), 0), count: l.length }])),
     cdcToStored: { p50: cdc.p50 === null ? null : round(Number(cdc.p50), 0), p99: cdc.p99 === null ? null : round(Number(cdc.p99), 0), count: cdc.n },
@@ -580,6 +582,7 @@ function figuresOf(r: LoadResult, seconds: number): BenchFigure[] {
     figures.push({ name: `${tag}.sale-to-webhook-sent.${c}.p50`, value: x.p50, unit: 'ms', params: { ...x, what: 'a sale on the channel simulator → its order-created webhook delivery starts (the platform\'s own delay, not syncctl\'s)' } });
   }
   rows.push(`  counters over the window: ${JSON.stringify(r.counters)}`);
+  for (const s of r.polls) rows.push(`  syncctl_poll_duration_seconds ${`${s.labels.source} ${s.labels.resource}`.padEnd(32)} p50 ${String(s.p50).padStart(6)}  p99 ${String(s.p99).padStart(6)}  n ${s.count}`);
   rows.push(`  debezium commit → stored p50 ${r.cdcToStored.p50} p99 ${r.cdcToStored.p99} n ${r.cdcToStored.count}`);
   rows.push(`  changes made ${JSON.stringify(r.made)} skipped (no free SKU) ${JSON.stringify(r.skipped)} cpu s ${JSON.stringify(r.cpu)}`);
   process.stderr.write(`[topology] ${r.load}× demo load (${DEMO_ORDERS_PER_STORE * r.load} orders/s per store, ${DEMO_ERP_CHANGES * r.load} ERP changes/s), ${seconds} s window, latencies in ms:\n${rows.join('\n')}\n`);
