@@ -341,6 +341,7 @@ interface LoadResult {
   cdcToStored: { p50: number | null; p99: number | null; count: number };
   webhookHandling: ReturnType<typeof histogramWindow>;
   counters: Record<string, number>;
+  shopifyBuckets: Record<string, { spentPerSecond: number; availableP10: number; availableP50: number; availableMin: number }>;
   polls: ReturnType<typeof histogramWindow>;
   saleToWebhook: Record<string, { p50: number; p99: number; count: number }>;
   cpu: Record<string, number>;
@@ -492,6 +493,32 @@ async function runLoad(t: Topology, model: Map<string, number>, load: number, se
     await Promise.all(inflight);
   };
 
+  // The Shopify simulators' cost buckets over the window (observed, not changed): points left and points spent.
+  const bucketSamples = new Map<Channel, number[]>([...t.shopify.keys()].map((c) => [c, []]));
+  const spent = new Map<Channel, number>([...t.shopify.keys()].map((c) => [c, 0]));
+  const restore: Array<() => void> = [];
+  for (const [c, sim] of t.shopify) {
+    const b = sim.state.bucket;
+    const charge = b.tryCharge.bind(b);
+    const refund = b.refund.bind(b);
+    b.tryCharge = (cost: number) => {
+      const ok = charge(cost);
+      if (ok && Date.now() >= windowStart && Date.now() < windowEnd) spent.set(c, spent.get(c)! + cost);
+      return ok;
+    };
+    b.refund = (points: number) => {
+      if (Date.now() >= windowStart && Date.now() < windowEnd) spent.set(c, spent.get(c)! - Math.max(0, points));
+      refund(points);
+    };
+    restore.push(() => {
+      b.tryCharge = charge;
+      b.refund = refund;
+    });
+  }
+  const sampler = setInterval(() => {
+    if (Date.now() < windowStart || Date.now() >= windowEnd) return;
+    for (const [c, sim] of t.shopify) bucketSamples.get(c)!.push(sim.state.bucket.status().currentlyAvailable);
+  }, 250);
   let metricsA = '';
   let cpuA = readCpu();
   let daemonCpuA = 0;
@@ -505,6 +532,8 @@ async function runLoad(t: Topology, model: Map<string, number>, load: number, se
     stream(DEMO_ERP_CHANGES * load, erpChange),
     atWindow,
   ]);
+  clearInterval(sampler);
+  for (const r of restore) r();
   const metricsB = await scrape(t);
   const cpuB = readCpu();
   const daemonCpuB = processCpuSeconds(t.daemon.pid);
@@ -541,6 +570,7 @@ async function runLoad(t: Topology, model: Map<string, number>, load: number, se
     stages: histogramWindow(parseHistogram(metricsA, 'syncctl_pipeline_stage_seconds'), parseHistogram(metricsB, 'syncctl_pipeline_stage_seconds')),
     syncLatency: histogramWindow(parseHistogram(metricsA, 'syncctl_sync_latency_seconds'), parseHistogram(metricsB, 'syncctl_sync_latency_seconds')),
     counters: counterDeltas(metricsA, metricsB, ['syncctl_retries_total', 'syncctl_shopify_throttled_total', 'syncctl_writes_failed_total', 'syncctl_poll_runs_total', 'syncctl_poll_found_total']),
+    shopifyBuckets: Object.fromEntries([...bucketSamples].map(([c, v]) => [c, { spentPerSecond: round(spent.get(c)! / seconds, 0), availableP10: percentile(v, 10), availableP50: percentile(v, 50), availableMin: Math.min(...v) }])),
     polls: histogramWindow(parseHistogram(metricsA, 'syncctl_poll_duration_seconds'), parseHistogram(metricsB, 'syncctl_poll_duration_seconds')),
     webhookHandling: histogramWindow(parseHistogram(metricsA, 'syncctl_webhook_handling_seconds'), parseHistogram(metricsB, 'syncctl_webhook_handling_seconds')),
     saleToWebhook: Object.fromEntries(Object.entries(dispatch).map(([c, l]) => [c, { p50: round(percentile(l, 50), 0), p99: round(percentile(l, 99), 0), count: l.length }])),
@@ -582,6 +612,7 @@ function figuresOf(r: LoadResult, seconds: number): BenchFigure[] {
     figures.push({ name: `${tag}.sale-to-webhook-sent.${c}.p50`, value: x.p50, unit: 'ms', params: { ...x, what: 'a sale on the channel simulator → its order-created webhook delivery starts (the platform\'s own delay, not syncctl\'s)' } });
   }
   rows.push(`  counters over the window: ${JSON.stringify(r.counters)}`);
+  rows.push(`  Shopify simulators' cost buckets (points/s spent, points left p10/p50/min): ${JSON.stringify(r.shopifyBuckets)}`);
   for (const s of r.polls) rows.push(`  syncctl_poll_duration_seconds ${`${s.labels.source} ${s.labels.resource}`.padEnd(32)} p50 ${String(s.p50).padStart(6)}  p99 ${String(s.p99).padStart(6)}  n ${s.count}`);
   rows.push(`  debezium commit → stored p50 ${r.cdcToStored.p50} p99 ${r.cdcToStored.p99} n ${r.cdcToStored.count}`);
   rows.push(`  changes made ${JSON.stringify(r.made)} skipped (no free SKU) ${JSON.stringify(r.skipped)} cpu s ${JSON.stringify(r.cpu)}`);

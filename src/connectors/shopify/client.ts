@@ -7,7 +7,7 @@ import { events as defaultBus, type SyncEventBus } from '../../core/events.js';
 import { PermanentError, RetriableError, SyncError } from '../../core/errors.js';
 import { getLogger, type Logger } from '../../core/logger.js';
 import { retry, type RetryOptions } from '../../core/retry.js';
-import { ShopifyCostBucket, type QueryCost } from './cost-bucket.js';
+import { ShopifyCostBucket, type BucketPriority, type QueryCost } from './cost-bucket.js';
 import { estimateCost, type ShopifyDocument } from './documents.js';
 
 /** Options of {@link ShopifyClient}. */
@@ -31,6 +31,8 @@ export interface ShopifyClientOptions {
 /** Per-call options. */
 export interface RequestOptions {
   signal?: AbortSignal;
+  /** `urgent` for the writer's requests (a change waits for them): granted before polls and lookups. */
+  priority?: BucketPriority;
   /** Overrides the retry settings of this call (e.g. `{retries: 1}` to fail fast). */
   retry?: Partial<RetryOptions>;
 }
@@ -83,7 +85,7 @@ export class ShopifyClient {
   async request<T>(doc: ShopifyDocument, variables: Record<string, unknown> = {}, opts: RequestOptions = {}): Promise<T> {
     const settings: Partial<RetryOptions> = { retries: 6, initialDelayMs: 250, maxDelayMs: 20_000, factor: 2, ...this.o.retry, ...opts.retry, signal: opts.signal };
     try {
-      return await retry((attempt) => this.once<T>(doc, variables, attempt, opts.signal), {
+      return await retry((attempt) => this.once<T>(doc, variables, attempt, opts.signal, opts.priority), {
         ...settings,
         shouldRetry: (err) => err instanceof SyncError && err.retriable && !opts.signal?.aborted,
         onRetry: (err, attempt, delayMs) => {
@@ -98,9 +100,9 @@ export class ShopifyClient {
     }
   }
 
-  private async once<T>(doc: ShopifyDocument, variables: Record<string, unknown>, attempt: number, signal?: AbortSignal): Promise<T> {
+  private async once<T>(doc: ShopifyDocument, variables: Record<string, unknown>, attempt: number, signal?: AbortSignal, priority?: BucketPriority): Promise<T> {
     const { key, cost } = this.expectedCost(doc, variables);
-    const reservation = await this.bucket.acquire(cost, signal);
+    const reservation = await this.bucket.acquire(cost, signal, priority);
     let res: Response;
     let text: string;
     const timeout = AbortSignal.timeout(this.o.timeoutMs ?? 30_000);
