@@ -10,11 +10,11 @@ import { startRig, inconsistencies, type Rig } from '../test/daemon/support/rig.
 import { killNow, startDaemonProcess } from '../test/daemon/support/process.js';
 import { percentile, round, type BenchFigure } from './lib.js';
 
-const SKUS = Number(process.env.BENCH_LATENCY_SKUS ?? 2000);
-const SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 15);
+const DEFAULT_SKUS = Number(process.env.BENCH_LATENCY_SKUS ?? 2000);
+const DEFAULT_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 15);
 // 1,000 changes/s (2,000 webhooks/s) overloads this 2-core machine: the simulators in this process
 // cannot even deliver that many to a bare HTTP server on time (the baseline's p50 reaches seconds).
-const RATES = (process.env.BENCH_LATENCY_RATES ?? '10,100,300').split(',').map(Number);
+const DEFAULT_RATES = (process.env.BENCH_LATENCY_RATES ?? '10,100,300').split(',').map(Number);
 
 interface Pending {
   sku: string;
@@ -126,8 +126,12 @@ async function diagnose(rig: Rig, since: number): Promise<void> {
   process.stderr.write(`[diag] webhooks by topic ${JSON.stringify([...topics])}\n[diag] trigger → first attempt ${p(sched)}\n[diag] trigger → stored (intake) ${p(intake)}\n[diag] change (source time) → write planned ${p(w.map((x) => Number(x.plan)))}\n[diag] stored → write planned ${p(plan.map((x) => Number(x.ms)))}\n[diag] planned → done ${p(w.map((x) => Number(x.exec)))}\n`);
 }
 
-export default async function run(): Promise<BenchFigure[]> {
-  const rig = await startRig('latency', { skus: SKUS, woo: { outlet: { buffer: 0 } }, initial: 500, overrides: { daemon: { settleSeconds: 0 }, ...(process.env.BENCH_LATENCY_ENGINE_DEBUG ? { logging: { components: { engine: 'debug' } } } : {}) } });
+/** The webhook path at the given rates (the topology bench runs it at 100 changes/s as its baseline). */
+export async function runLatency(opts: { rates?: number[]; seconds?: number; skus?: number } = {}): Promise<BenchFigure[]> {
+  const rates = opts.rates ?? DEFAULT_RATES;
+  const seconds = opts.seconds ?? DEFAULT_SECONDS;
+  const skus = opts.skus ?? DEFAULT_SKUS;
+  const rig = await startRig('latency', { skus, woo: { outlet: { buffer: 0 } }, initial: 500, overrides: { daemon: { settleSeconds: 0 }, ...(process.env.BENCH_LATENCY_ENGINE_DEBUG ? { logging: { components: { engine: 'debug' } } } : {}) } });
   const diag = process.env.BENCH_LATENCY_DIAG === '1';
   // TEST_DAEMON_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR': a CPU profile of the daemon (written when it stops on SIGTERM).
   const prof = /--cpu-prof/.test(process.env.TEST_DAEMON_NODE_ARGS ?? '');
@@ -141,10 +145,10 @@ export default async function run(): Promise<BenchFigure[]> {
       await new Promise((r) => setTimeout(r, 1000));
     }
     let base = 1000;
-    for (const rate of RATES) {
+    for (const rate of rates) {
       const offset = base;
       const driveStart = Date.now();
-      const r = await drive(rig, rate, SECONDS, (i) => offset + i);
+      const r = await drive(rig, rate, seconds, (i) => offset + i);
       if (diag) {
         await diagnose(rig, driveStart);
         const lines = daemon.stderr().split('\n');
@@ -156,10 +160,10 @@ export default async function run(): Promise<BenchFigure[]> {
         if (process.env.DIAG_DUMP) (await import('node:fs')).writeFileSync(process.env.DIAG_DUMP, daemon.stderr());
         process.stderr.write(`[diag] daemon stderr: ${lines.length} lines; top ${JSON.stringify([...msgs].sort((a, b) => b[1] - a[1]).slice(0, 5))}\n`);
       }
-      base += rate * SECONDS + 1000;
-      const hooks = await webhookBaseline(rig, rate, Math.min(SECONDS, 5));
+      base += rate * seconds + 1000;
+      const hooks = await webhookBaseline(rig, rate, Math.min(seconds, 5));
       const baseline = { name: `latency.${rate}.webhook-delivery.p50`, value: round(percentile(hooks, 50), 0), unit: 'ms' };
-      const params = { ratePerSecond: rate, achievedRate: round(r.achieved, 1), seconds: SECONDS, skus: SKUS, arrived: r.latencies.length, superseded: rate * SECONDS - r.latencies.length - r.missing, missing: r.missing, path: 'Shopify simulator change → webhook → syncctl start → WooCommerce simulator applied' };
+      const params = { ratePerSecond: rate, achievedRate: round(r.achieved, 1), seconds: seconds, skus: skus, arrived: r.latencies.length, superseded: rate * seconds - r.latencies.length - r.missing, missing: r.missing, path: 'Shopify simulator change → webhook → syncctl start → WooCommerce simulator applied' };
       figures.push(
         { name: `latency.${rate}.end-to-end.p50`, value: round(percentile(r.latencies, 50), 0), unit: 'ms', target: 'p50 < 200 ms at 1,000 changes/s', baseline, ratio: round(percentile(r.latencies, 50) / Math.max(1, baseline.value), 1), params },
         { name: `latency.${rate}.end-to-end.p99`, value: round(percentile(r.latencies, 99), 0), unit: 'ms', target: 'p99 < 1 s at 1,000 changes/s', params },
@@ -176,4 +180,8 @@ export default async function run(): Promise<BenchFigure[]> {
     await rig.close(process.env.BENCH_KEEP === "1");
   }
   return figures;
+}
+
+export default function run(): Promise<BenchFigure[]> {
+  return runLatency();
 }

@@ -41,7 +41,7 @@ export interface CpuReading {
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 /** CPU seconds of one process (utime + stime, and its waited-for children), or 0 when gone. */
-function processCpuSeconds(pid: number): number {
+export function processCpuSeconds(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -8,7 +8,7 @@ import { PermanentError, RetriableError, SyncError } from '../../core/errors.js'
 import { getLogger, type Logger } from '../../core/logger.js';
 import { retry, type RetryOptions } from '../../core/retry.js';
 import { ShopifyTokenProvider } from './auth.js';
-import { ShopifyCostBucket, type QueryCost } from './cost-bucket.js';
+import { ShopifyCostBucket, type BucketPriority, type QueryCost } from './cost-bucket.js';
 import { estimateCost, type ShopifyDocument } from './documents.js';
 
 /** Options of {@link ShopifyClient}. */
@@ -34,6 +34,8 @@ export interface ShopifyClientOptions {
 /** Per-call options. */
 export interface RequestOptions {
   signal?: AbortSignal;
+  /** `urgent` for the writer's requests (a change waits for them): granted before polls and lookups. */
+  priority?: BucketPriority;
   /** Overrides the retry settings of this call (e.g. `{retries: 1}` to fail fast). */
   retry?: Partial<RetryOptions>;
 }
@@ -89,7 +91,7 @@ export class ShopifyClient {
   async request<T>(doc: ShopifyDocument, variables: Record<string, unknown> = {}, opts: RequestOptions = {}): Promise<T> {
     const settings: Partial<RetryOptions> = { retries: 6, initialDelayMs: 250, maxDelayMs: 20_000, factor: 2, ...this.o.retry, ...opts.retry, signal: opts.signal };
     try {
-      return await retry((attempt) => this.once<T>(doc, variables, attempt, opts.signal), {
+      return await retry((attempt) => this.once<T>(doc, variables, attempt, opts.signal, opts.priority), {
         ...settings,
         shouldRetry: (err) => err instanceof SyncError && err.retriable && !opts.signal?.aborted,
         onRetry: (err, attempt, delayMs) => {
@@ -108,16 +110,16 @@ export class ShopifyClient {
    * One attempt: with the current token, and once more with a renewed one when Shopify answers 401
    * (an expired or revoked token). A refused renewal throws the provider's ConfigError.
    */
-  private async once<T>(doc: ShopifyDocument, variables: Record<string, unknown>, attempt: number, signal?: AbortSignal): Promise<T> {
+  private async once<T>(doc: ShopifyDocument, variables: Record<string, unknown>, attempt: number, signal?: AbortSignal, priority?: BucketPriority): Promise<T> {
     const token = await this.auth.token(signal);
     try {
-      return await this.send<T>(doc, variables, attempt, token, signal);
+      return await this.send<T>(doc, variables, attempt, token, signal, priority);
     } catch (err) {
       if (!(err instanceof TokenRejected)) throw err;
       this.log.debug({ instance: this.instance, op: doc.name }, 'Shopify refused the access token (401); renewing it');
       const renewed = await this.auth.renew(token, signal);
       try {
-        return await this.send<T>(doc, variables, attempt, renewed, signal);
+        return await this.send<T>(doc, variables, attempt, renewed, signal, priority);
       } catch (again) {
         if (!(again instanceof TokenRejected)) throw again;
         throw await this.auth.renew(renewed, signal).then(
@@ -128,9 +130,9 @@ export class ShopifyClient {
     }
   }
 
-  private async send<T>(doc: ShopifyDocument, variables: Record<string, unknown>, attempt: number, token: string, signal?: AbortSignal): Promise<T> {
+  private async send<T>(doc: ShopifyDocument, variables: Record<string, unknown>, attempt: number, token: string, signal?: AbortSignal, priority?: BucketPriority): Promise<T> {
     const { key, cost } = this.expectedCost(doc, variables);
-    const reservation = await this.bucket.acquire(cost, signal);
+    const reservation = await this.bucket.acquire(cost, signal, priority);
     let res: Response;
     let text: string;
     const timeout = AbortSignal.timeout(this.o.timeoutMs ?? 30_000);

@@ -3,13 +3,16 @@
  * points instead of being answered THROTTLED.
  *
  * The model starts from the plan's figures and is corrected by the `throttleStatus` of every
- * response. Requests are granted in FIFO order: a request waits until its requested cost is
- * available, then reserves it. The model is kept on the conservative side: points reserved by
- * requests still in flight are subtracted from what Shopify last reported, and the refill is
- * counted from when we received a status, not when Shopify computed it.
+ * response. A request waits until its requested cost is available, then reserves it. Requests
+ * are granted in FIFO order within two classes: `urgent` ones (writes: a change waits for them)
+ * go before `background` ones (polls, lookups, drift checks), so a write needing 10 points is not
+ * queued behind a poll page waiting for 1,000; a background request that has waited
+ * {@link BACKGROUND_MAX_DEFER_MS} goes first anyway, so a stream of writes cannot starve polls.
+ * The model is kept on the conservative side: points reserved by requests still in flight are
+ * subtracted from what Shopify last reported, and the refill is counted from when we received a
+ * status, not when Shopify computed it.
  */
 import { events as defaultBus, type SyncEventBus } from '../../core/events.js';
-import { sleep } from '../../core/retry.js';
 
 /** Shopify plans and their bucket (restore rate in points/s, maximum available). */
 export const SHOPIFY_PLANS = {
@@ -33,6 +36,22 @@ export interface QueryCost {
   requestedQueryCost: number | null;
   actualQueryCost: number | null;
   throttleStatus: ThrottleStatus | null;
+}
+
+/** How long a background request may be passed over by urgent ones before it goes first. */
+export const BACKGROUND_MAX_DEFER_MS = 10_000;
+
+/** Who waits for a request: `urgent` (a write a change waits for) or `background` (default). */
+export type BucketPriority = 'urgent' | 'background';
+
+interface Waiter {
+  cost: number;
+  urgent: boolean;
+  since: number;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+  resolve: (r: Reservation) => void;
+  reject: (err: unknown) => void;
 }
 
 /** Points held for one request between `acquire` and `settle`. */
@@ -70,7 +89,8 @@ export class ShopifyCostBucket {
   private at: number;
   private readonly inflight = new Map<number, number>();
   private nextId = 0;
-  private queue: Promise<void> = Promise.resolve();
+  private waiters: Waiter[] = [];
+  private timer: NodeJS.Timeout | undefined;
   private readonly bus: SyncEventBus;
   private readonly now: () => number;
   private readonly instance: string;
@@ -113,23 +133,55 @@ export class ShopifyCostBucket {
   }
 
   /**
-   * Waits (FIFO) until `cost` points are available, then reserves them. A cost above the bucket
-   * size waits for a full bucket (Shopify refuses it anyway: MAX_COST_EXCEEDED is checked first).
+   * Waits until `cost` points are available, then reserves them: FIFO among requests of the same
+   * priority, urgent before background (a background request deferred for
+   * {@link BACKGROUND_MAX_DEFER_MS} goes first). A cost above the bucket size waits for a full
+   * bucket (Shopify refuses it anyway: MAX_COST_EXCEEDED is checked first).
    */
-  acquire(cost: number, signal?: AbortSignal): Promise<Reservation> {
-    const granted = this.queue.then(async () => {
-      const started = this.now();
-      for (let wait = this.waitFor(cost); wait > 0; wait = this.waitFor(cost)) await sleep(wait, signal);
-      this.stats.waitedMs += this.now() - started;
-      this.available -= cost;
-      const id = ++this.nextId;
-      this.inflight.set(id, cost);
-      this.stats.granted++;
-      return { id, cost };
+  acquire(cost: number, signal?: AbortSignal, priority: BucketPriority = 'background'): Promise<Reservation> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<Reservation>((resolve, reject) => {
+      const w: Waiter = { cost, urgent: priority === 'urgent', since: this.now(), signal, resolve, reject };
+      if (signal) {
+        w.onAbort = () => {
+          this.waiters = this.waiters.filter((x) => x !== w);
+          reject(signal.reason);
+          this.pump();
+        };
+        signal.addEventListener('abort', w.onAbort, { once: true });
+      }
+      this.waiters.push(w);
+      this.pump();
     });
-    // The next request queues behind this one whether it is granted or aborted.
-    this.queue = granted.then(() => undefined, () => undefined);
-    return granted;
+  }
+
+  /** The request to grant next: an overdue background one, else the first urgent one, else the first. */
+  private next(): Waiter | undefined {
+    const first = this.waiters[0];
+    if (!first || first.urgent || this.now() - first.since >= BACKGROUND_MAX_DEFER_MS) return first;
+    return this.waiters.find((w) => w.urgent) ?? first;
+  }
+
+  /** Grants what can be granted now, and sets a timer for the next one. */
+  private pump(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (let w = this.next(); w; w = this.next()) {
+      const wait = this.waitFor(w.cost);
+      if (wait > 0) {
+        // an urgent request arriving meanwhile pumps again at once
+        this.timer = setTimeout(() => this.pump(), wait);
+        return;
+      }
+      this.waiters = this.waiters.filter((x) => x !== w);
+      if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
+      this.stats.waitedMs += this.now() - w.since;
+      this.available -= w.cost;
+      const id = ++this.nextId;
+      this.inflight.set(id, w.cost);
+      this.stats.granted++;
+      w.resolve({ id, cost: w.cost });
+    }
   }
 
   /**

@@ -9,6 +9,9 @@
  * `permanent` and the rest sent again; rows whose stock moved under us
  * (CHANGE_FROM_QUANTITY_STALE) are re-read and sent again with the current quantity. Each new
  * composition of a batch gets a new key, derived from the writes' keys and the rows sent.
+ *
+ * Every request of the writer is `urgent` for the cost bucket: granted before polls and lookups
+ * waiting for their points (a change waits for it; a poll page may wait for 1,000 points).
  */
 import { createHash } from 'node:crypto';
 import { SyncError } from '../../core/errors.js';
@@ -128,7 +131,7 @@ export class ShopifySink implements SinkConnector {
       const doc = aliasedDocument(loadDocument('VariantsBySku'), part.length, ['query']);
       const vars: Record<string, unknown> = { locationId };
       part.forEach((s, j) => { vars[`query_${j}`] = `sku:"${s.replace(/["\\]/g, '')}"`; });
-      const d = await this.o.client.request<Record<string, { nodes: BySkuNode[] }>>(doc, vars, { signal });
+      const d = await this.o.client.request<Record<string, { nodes: BySkuNode[] }>>(doc, vars, { signal, priority: 'urgent' });
       part.forEach((s, j) => {
         const want = normaliseSku(s, this.o.skuRule);
         const hit = (d[`f${j}`]?.nodes ?? []).filter((n) => normaliseSku(n.sku, this.o.skuRule) === want).sort((a, b) => a.id.length - b.id.length || a.id.localeCompare(b.id))[0];
@@ -182,7 +185,7 @@ export class ShopifySink implements SinkConnector {
       try {
         const d = await this.o.client.request<{ inventorySetQuantities: AdjustmentPayload }>(loadDocument('InventorySetQuantities'), {
           key, input: { name: 'available', reason: 'correction', referenceDocumentUri: `syncctl://writes/${key}`, quantities },
-        }, { signal, retry: WRITE_RETRY });
+        }, { signal, retry: WRITE_RETRY, priority: 'urgent' });
         p = d.inventorySetQuantities;
       } catch (err) {
         for (const r of pending) out.push(this.failed(r.w, err, signal));
@@ -245,7 +248,7 @@ export class ShopifySink implements SinkConnector {
     const vars: Record<string, unknown> = { locationId };
     itemIds.forEach((id, j) => { vars[`id_${j}`] = id; });
     type Item = { id: string; inventoryLevel: { quantities: Array<{ name: string; quantity: number }> } | null } | null;
-    const d = await this.o.client.request<Record<string, Item>>(doc, vars, { signal, retry: WRITE_RETRY });
+    const d = await this.o.client.request<Record<string, Item>>(doc, vars, { signal, retry: WRITE_RETRY, priority: 'urgent' });
     const out = new Map<string, number | null>();
     itemIds.forEach((id, j) => out.set(id, d[`f${j}`]?.inventoryLevel?.quantities.find((q) => q.name === 'available')?.quantity ?? null));
     return out;
@@ -259,7 +262,7 @@ export class ShopifySink implements SinkConnector {
       const d = await this.o.client.request<{ inventoryAdjustQuantities: AdjustmentPayload }>(loadDocument('InventoryAdjustQuantities'), {
         key,
         input: { name: 'available', reason: 'correction', referenceDocumentUri: `syncctl://writes/${encodeURIComponent(w.writeId)}`, changes: [{ delta, inventoryItemId: w.refs.inventoryItemId, locationId: w.refs.locationId ?? locationId, changeFromQuantity: null }] },
-      }, { signal, retry: WRITE_RETRY });
+      }, { signal, retry: WRITE_RETRY, priority: 'urgent' });
       const p = d.inventoryAdjustQuantities;
       const e = p.userErrors[0];
       if (e) return { writeId: w.writeId, status: 'permanent', code: `SHOPIFY_${e.code ?? 'USER_ERROR'}`, message: e.message };
@@ -325,7 +328,7 @@ export class ShopifySink implements SinkConnector {
       for (const chunk of uniqueChunks(items, (x) => x.w.refs.id, this.maxBatch)) {
         try {
           const d = await this.o.client.request<{ productVariantsBulkUpdate: { productVariants: Array<{ id: string; price: string; updatedAt: string }> | null; userErrors: UserError[] } }>(
-            loadDocument('ProductVariantsBulkUpdate'), { productId, variants: chunk.map((x) => ({ id: x.w.refs.id, price: x.price })) }, { signal, retry: WRITE_RETRY });
+            loadDocument('ProductVariantsBulkUpdate'), { productId, variants: chunk.map((x) => ({ id: x.w.refs.id, price: x.price })) }, { signal, retry: WRITE_RETRY, priority: 'urgent' });
           const p = d.productVariantsBulkUpdate;
           const updated = new Map((p.productVariants ?? []).map((v) => [v.id, v]));
           const errs = new Map<number, UserError>();

@@ -99,6 +99,34 @@ describe('ErpSink (ERP writer, real PostgreSQL + Debezium for echo suppression)'
     assert.equal((await stockOf(sku)).available, before.available - 1);
   });
 
+  it('splits a large batch into transactions at once, whole orders each, applying every line once in batch order', async () => {
+    const skus = [1, 2, 3, 4].flatMap((p) => [erpSku(p, 1), erpSku(p, 2)]);
+    const before = new Map(await Promise.all(skus.map(async (s) => [s, await stockOf(s)] as const)));
+    const orders = Array.from({ length: 8 }, () => order());
+    // two lines per order on SKUs shared between orders; the last order sets its first line twice (1, then 2)
+    const batch = orders.flatMap((o, i) => [line(skus[i]!, o, 'L1', 1), line(skus[(i + 3) % 8]!, o, 'L2', 1)]);
+    batch.push(line(skus[7]!, orders[7]!, 'L1', 2));
+    const res = await f.conn.sink.write(batch);
+    assert.deepEqual(res.map((r) => r.status), batch.map(() => 'ok'));
+    const moved = new Map(skus.map((s) => [s, 0]));
+    orders.forEach((_, i) => {
+      moved.set(skus[i]!, moved.get(skus[i]!)! + (i === 7 ? 2 : 1));
+      moved.set(skus[(i + 3) % 8]!, moved.get(skus[(i + 3) % 8]!)! + 1);
+    });
+    for (const s of skus) assert.equal((await stockOf(s)).reserved, before.get(s)!.reserved + moved.get(s)!, s);
+    const lines = await f.erpSql<{ channel_order_id: string; line_no: number; sku: string; qty: number }>(
+      `select o.channel_order_id, l.line_no, l.sku, l.qty from sales_orders o join sales_order_lines l on l.order_id = o.id where o.channel_order_id = any($1) order by o.channel_order_id, l.line_no`,
+      [orders],
+    );
+    const expected = orders.flatMap((o, i) => [
+      { channel_order_id: o, line_no: 1, sku: skus[i]!, qty: i === 7 ? 2 : 1 },
+      { channel_order_id: o, line_no: 2, sku: skus[(i + 3) % 8]!, qty: 1 },
+    ]);
+    assert.deepEqual(lines.rows, expected.sort((a, b) => a.channel_order_id.localeCompare(b.channel_order_id) || a.line_no - b.line_no));
+    const txs = await f.erpSql<{ n: string }>('select count(distinct xid32)::text as n from syncctl_applied_writes where key = any($1)', [batch.map((w) => w.idempotencyKey)]);
+    assert.ok(Number(txs.rows[0]!.n) > 1, 'the batch was written in one transaction');
+  });
+
   it('refuses absolute stock writes: the ERP is the authority (permanent ERP_NOT_WRITABLE)', async () => {
     const w: SinkWrite = { writeId: newId(), sku: erpSku(1, 2), kind: 'inventory', idempotencyKey: newId(), refs: { id: erpSku(1, 2) }, payload: { available: 5 } };
     const [r] = await f.conn.sink.write([w]);
