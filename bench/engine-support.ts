@@ -115,7 +115,9 @@ export async function waitCaughtUp(pool: pg.Pool, config: SyncConfig, t0: number
   try {
     for (;;) {
       const outbox = (await pool.query<{ n: number }>(`select count(*)::int as n from outbox`)).rows[0]!.n;
-      const raw = outbox === 0 ? await lag(`${config.daemon.groupPrefix}.transform`, Object.values(topics.raw)) : -1;
+      // The raw topics are empty when the relay runs the embedded transform: no transform group to ask.
+      const rawEnds = outbox === 0 ? (await Promise.all(Object.values(topics.raw).map((t) => admin.fetchTopicOffsets(t)))).flat().reduce((n, p) => n + Number(p.high), 0) : -1;
+      const raw = rawEnds === 0 ? 0 : outbox === 0 ? await lag(`${config.daemon.groupPrefix}.transform`, Object.values(topics.raw)) : -1;
       const canonical = raw === 0 ? await lag(`${config.daemon.groupPrefix}.sync`, [topics.canonical]) : -1;
       if (canonical === 0) return (Date.now() - t0) / 1000;
       if (Date.now() > end) throw new Error(`not caught up after ${timeoutMs} ms: outbox ${outbox}, raw lag ${raw}, canonical lag ${canonical}`);
