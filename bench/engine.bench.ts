@@ -97,7 +97,14 @@ export default async function run(): Promise<BenchFigure[]> {
   if (process.env.BENCH_ENGINE_ONLY) {
     // One topology alone, for profiling (`node --cpu-prof --import tsx bench/run.ts engine`).
     const only = await measureEngine(n, skus, process.env.BENCH_ENGINE_ONLY as EngineTopology);
-    return [{ name: `engine.${process.env.BENCH_ENGINE_ONLY}.throughput`, value: round(n / only.pipelineSeconds, 0), unit: 'changes/s', params: { rawEvents: n, cpuSeconds: only.cpu.perGroup } }];
+    const loopOnly = await measureLoopback({ messages: 100_000, messageBytes: only.canonicalBytes, batch: 500, partitions: 4 });
+    const base = { name: 'kafka.loopback.throughput', value: round(loopOnly.throughput, 0), unit: 'msg/s' };
+    const name = `engine.${process.env.BENCH_ENGINE_ONLY}`;
+    return [
+      { name: `${name}.throughput`, value: round(n / only.pipelineSeconds, 0), unit: 'changes/s', baseline: base, ratio: round(n / only.pipelineSeconds / loopOnly.throughput, 3), params: { rawEvents: n, skus } },
+      { name: `${name}.cpu-per-change`, value: round((only.cpu.pipelineSeconds * 1e6) / n, 0), unit: 'µs', params: { cpuSeconds: only.cpu.perGroup } },
+      base,
+    ];
   }
   const before = await measureEngine(n, skus, 'raw-hop');
   const r = await measureEngine(n, skus, 'relay-transform');
