@@ -1,30 +1,16 @@
 // Webhook intake acknowledgement latency: signed Shopify deliveries POSTed to the daemon's HTTP
 // intake at a steady rate (verify HMAC → parse → store in source_events → 200), as Shopify
 // would send them. Target: p99 < 50 ms at 500 deliveries/s (Shopify allows 5 s).
+import { benchShopifyIntake } from './support.js';
 import { createHmac, randomUUID } from 'node:crypto';
 import { request, Agent } from 'node:http';
-import { EventStore } from '../src/pipeline/intake/event-store.js';
-import { WebhookIntake } from '../src/pipeline/intake/webhook-intake.js';
 import { startPublicServer } from '../src/daemon/http-server.js';
-import { createShopifyConnector } from '../src/connectors/shopify/index.js';
-import { configSchema } from '../src/config/schema.js';
-import { createPool } from '../src/db/pool.js';
-import { ensureDatabase, migrate } from '../src/db/migrate.js';
-import pg from 'pg';
 import { percentile, round, type BenchFigure } from './lib.js';
 
 const SECRET = 'bench_client_secret';
 
 export default async function run(): Promise<BenchFigure[]> {
-  const schema = `bench_intake_${Date.now().toString(36)}`;
-  const config = configSchema.parse({ database: { url: 'postgres://postgres@127.0.0.1:5432/syncctl_bench', schema } });
-  await ensureDatabase(config.database.url);
-  const c = new pg.Client({ connectionString: config.database.url });
-  await c.connect();
-  await migrate(c, schema);
-  const pool = await createPool({ url: config.database.url, schema, max: 10 });
-  const shop = createShopifyConnector('main', { shop: 'bench.myshopify.com', url: 'http://127.0.0.1:1', apiVersion: '2026-04', accessToken: 'x', clientSecret: SECRET, plan: 'standard', buffer: 0, pollIntervalSeconds: 60, subscriptionCheckSeconds: 300 });
-  const intake = new WebhookIntake(pool, new EventStore(pool), new Map([['shopify/main', shop.source]]));
+  const { intake, drop } = await benchShopifyIntake('intake', SECRET);
   const server = await startPublicServer({ host: '127.0.0.1', port: 0, bodyLimitBytes: 1_048_576, intake, live: () => true });
   const url = new URL(`${server.url}/webhooks/shopify/main`);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -59,9 +45,7 @@ export default async function run(): Promise<BenchFigure[]> {
   const achieved = (rate * seconds) / ((Date.now() - start) / 1000);
   await server.app.close();
   agent.destroy();
-  await pool.end();
-  await c.query(`drop schema "${schema}" cascade`);
-  await c.end();
+  await drop();
   const params = { targetRate: rate, seconds, deliveries: rate * seconds, failed };
   return [
     { name: 'intake.ack.latency.p50', value: round(percentile(lat, 50)), unit: 'ms', params },

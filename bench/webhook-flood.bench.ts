@@ -7,16 +7,10 @@
 // listener and the intake only, and its CPU time per forged request is measured too (a figure a
 // busy machine disturbs less than latency). Target: genuine p99 under the flood within 2× the
 // p99 without it, and no genuine delivery refused.
+import { benchShopifyIntake } from './support.js';
 import { loadavg } from 'node:os';
 import { spawn } from 'node:child_process';
-import pg from 'pg';
-import { EventStore } from '../src/pipeline/intake/event-store.js';
-import { WebhookIntake } from '../src/pipeline/intake/webhook-intake.js';
 import { startPublicServer } from '../src/daemon/http-server.js';
-import { createShopifyConnector } from '../src/connectors/shopify/index.js';
-import { configSchema } from '../src/config/schema.js';
-import { createPool } from '../src/db/pool.js';
-import { ensureDatabase, migrate } from '../src/db/migrate.js';
 import { percentile, round, type BenchFigure } from './lib.js';
 
 const SECRET = 'bench_flood_client_secret';
@@ -100,15 +94,7 @@ async function cpuOf<T>(fn: () => Promise<T>): Promise<{ result: T; cpuMs: numbe
 }
 
 export default async function run(): Promise<BenchFigure[]> {
-  const schema = `bench_flood_${Date.now().toString(36)}`;
-  const config = configSchema.parse({ database: { url: 'postgres://postgres@127.0.0.1:5432/syncctl_bench', schema } });
-  await ensureDatabase(config.database.url);
-  const c = new pg.Client({ connectionString: config.database.url });
-  await c.connect();
-  await migrate(c, schema);
-  const pool = await createPool({ url: config.database.url, schema, max: 10 });
-  const shop = createShopifyConnector('main', { shop: 'bench.myshopify.com', url: 'http://127.0.0.1:1', apiVersion: '2026-04', accessToken: 'x', clientSecret: SECRET, plan: 'standard', buffer: 0, pollIntervalSeconds: 60, subscriptionCheckSeconds: 300 });
-  const intake = new WebhookIntake(pool, new EventStore(pool), new Map([['shopify/main', shop.source]]));
+  const { config, intake, drop } = await benchShopifyIntake('flood', SECRET);
   // The daemon's defaults: burst 50, 10 refusals/s earned back per source.
   const limit = config.http.public.rateLimit;
   const server = await startPublicServer({ host: '127.0.0.1', port: 0, bodyLimitBytes: 1_048_576, intake, live: () => true, rateLimit: { burst: limit.burst, perSecond: limit.perSecond } });
@@ -131,9 +117,7 @@ export default async function run(): Promise<BenchFigure[]> {
   const cpuPerForged = (phase: { cpuMs: number }, f: ClientResult) => round(((phase.cpuMs - quiet.cpuMs) * 1000) / forgedCount(f), 1);
 
   await server.app.close();
-  await pool.end();
-  await c.query(`drop schema "${schema}" cascade`);
-  await c.end();
+  await drop();
 
   const refused = (r: ClientResult) => Object.entries(r.statuses).filter(([s]) => s !== '200').reduce((n, [, v]) => n + v, 0);
   const p99 = (r: ClientResult) => round(percentile(r.lat, 99));
