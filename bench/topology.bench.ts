@@ -132,7 +132,9 @@ async function startTopology(run: string, created: Created): Promise<Topology> {
     const s = demo.sources.shopify[name]!;
     const sim = await startShopifySimulator({
       shop: s.shop.replace(/\.myshopify\.com$/, ''),
-      accessToken: s.accessToken,
+      // A store configured with `clientId` (the demo's `eu`) is a Dev Dashboard app: only the grant.
+      accessToken: s.accessToken ?? null,
+      clientId: s.clientId,
       clientSecret: s.clientSecret,
       plan: s.plan,
       seed: seed++,
