@@ -28,6 +28,7 @@ import { initDb } from '../src/services/init-db.js';
 import { demoConfig } from '../src/services/demo/reset.js';
 import { initErp } from '../src/simulators/erp/index.js';
 import { startShopifySimulator, type ShopifySimulator } from '../src/simulators/shopify/index.js';
+import { simulatorOfStore } from '../src/services/demo/simulated-world.js';
 import { startWooCommerceSimulator, type WooCommerceSimulator } from '../src/simulators/woocommerce/index.js';
 import { createOrder } from '../src/simulators/woocommerce/orders.js';
 import { deleteTopicsByPrefix } from '../src/pipeline/kafka/topics.js';
@@ -130,17 +131,7 @@ async function startTopology(run: string, created: Created): Promise<Topology> {
   let seed = 1;
   for (const name of ['main', 'eu'] as const) {
     const s = demo.sources.shopify[name]!;
-    const sim = await startShopifySimulator({
-      shop: s.shop.replace(/\.myshopify\.com$/, ''),
-      // A store configured with `clientId` (the demo's `eu`) is a Dev Dashboard app: only the grant.
-      accessToken: s.accessToken ?? null,
-      clientId: s.clientId,
-      clientSecret: s.clientSecret,
-      plan: s.plan,
-      seed: seed++,
-      webhookRetryScale: 0.01,
-      catalog: { products: PRODUCTS, variantsPerProduct: VARIANTS },
-    });
+    const sim = await startShopifySimulator({ ...simulatorOfStore(s, seed++), catalog: { products: PRODUCTS, variantsPerProduct: VARIANTS } });
     shopify.set(`shopify:${name}`, sim);
     created.shopify.push(sim);
   }

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { startRig, inconsistencies, sell, type Rig } from './support/rig.js';
-import { killNow, startDaemonProcess, type DaemonProcess } from './support/process.js';
+import { killNow, startDaemonProcess, type DaemonProcess, reportDaemonOnFailure } from './support/process.js';
 import { eventually } from '../support/wait.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -43,12 +43,7 @@ describe('syncctl start (the real CLI): crash safety', function () {
     daemon = await startDaemonProcess(rig.configPath);
     await settled('initial sync: every channel at authority − buffer');
   });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') {
-      failed = true;
-      if (daemon) process.stderr.write(`[test] daemon stderr (tail):\n${daemon.stderr().slice(-6000)}\n`);
-    }
-  });
+  afterEach(reportDaemonOnFailure(() => daemon, () => void (failed = true)));
   after(async () => {
     if (daemon) await killNow(daemon);
     await rig?.close(failed);

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { inconsistencies, sell, startRig, type Rig } from './support/rig.js';
-import { killNow, probe, startDaemonProcess, type DaemonProcess } from './support/process.js';
+import { killNow, probe, startDaemonProcess, type DaemonProcess, reportDaemonOnFailure } from './support/process.js';
 import { createDaemonRole, startPrivateBroker, type DaemonRole, type PrivateBroker } from './support/outages.js';
 import { eventually } from '../support/wait.js';
 
@@ -52,12 +52,7 @@ describe('syncctl start (the real CLI): Kafka and PostgreSQL outages under load'
     daemon = await startDaemonProcess(rig.writeConfig({ database: { url: role.url } }, 'daemon'));
     await eventually(async () => (await inconsistencies(rig, sold)).length === 0, 'initial sync', 90_000, 500);
   });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') {
-      failed = true;
-      process.stderr.write(`[test] daemon stderr (tail):\n${daemon?.stderr().slice(-6000)}\n`);
-    }
-  });
+  afterEach(reportDaemonOnFailure(() => daemon, () => void (failed = true)));
   after(async () => {
     if (daemon) await killNow(daemon);
     await rig?.close(failed);

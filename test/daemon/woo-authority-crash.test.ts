@@ -5,7 +5,7 @@
 // the quantity makes the resend a no-op instead of a second decrement.
 import { strict as assert } from 'node:assert';
 import { startRig, sell, simControl, skuOf, type Rig } from './support/rig.js';
-import { killNow, startDaemonProcess, type DaemonProcess } from './support/process.js';
+import { killNow, startDaemonProcess, type DaemonProcess, reportDaemonOnFailure } from './support/process.js';
 import { eventually } from '../support/wait.js';
 
 const SKU = skuOf(1);
@@ -30,12 +30,7 @@ describe('syncctl start (the real CLI): a WooCommerce stock authority after a cr
     daemon = await startDaemonProcess(rig.configPath);
     await eventually(() => everywhere(100), 'every channel at the authority\'s 100', 60_000, 250);
   });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') {
-      failed = true;
-      if (daemon) process.stderr.write(`[test] daemon stderr (tail):\n${daemon.stderr().slice(-6000)}\n`);
-    }
-  });
+  afterEach(reportDaemonOnFailure(() => daemon, () => void (failed = true)));
   after(async () => {
     if (daemon) await killNow(daemon);
     await rig?.close(failed);

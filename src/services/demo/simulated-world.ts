@@ -1,6 +1,6 @@
-import type { SyncConfig } from '../../config/schema.js';
+import type { ShopifyInstanceConfig, SyncConfig } from '../../config/schema.js';
 import { ConfigError } from '../../core/errors.js';
-import { startShopifySimulator, type ShopifySimulator } from '../../simulators/shopify/index.js';
+import { startShopifySimulator, type ShopifySimOptionsInput, type ShopifySimulator } from '../../simulators/shopify/index.js';
 import { startWooCommerceSimulator, type WooCommerceSimulator } from '../../simulators/woocommerce/index.js';
 import { initErp } from '../../simulators/erp/index.js';
 
@@ -51,14 +51,7 @@ export async function startSimulatedWorld(config: SyncConfig, o: WorldOptions): 
         name,
         await startShopifySimulator({
           port: Number(url.port),
-          shop: s.shop.replace(/\.myshopify\.com$/, ''),
-          // A store configured with `clientId` is a Dev Dashboard app: no static token, only the grant.
-          accessToken: s.accessToken ?? null,
-          clientId: s.clientId,
-          clientSecret: s.clientSecret,
-          plan: s.plan,
-          seed: seed++,
-          webhookRetryScale: 0.01,
+          ...simulatorOfStore(s, seed++),
           catalog: { products: o.products, variantsPerProduct: o.variantsPerProduct, missingSkuRatio: 0.02, extraSkus: 2, quantityDrift: 0.2 },
         }).catch((err: Error) => {
           throw portError(`shopify:${name}`, url, err);
@@ -92,6 +85,15 @@ export async function startSimulatedWorld(config: SyncConfig, o: WorldOptions): 
     await world.close();
     throw err;
   }
+}
+
+/**
+ * The Shopify simulator options that make it the store a config entry describes: its shop name,
+ * credentials (a store with `clientId` is a Dev Dashboard app: no static token, only the grant)
+ * and plan; webhook retries compressed for a demo or a benchmark.
+ */
+export function simulatorOfStore(s: ShopifyInstanceConfig, seed: number): ShopifySimOptionsInput {
+  return { shop: s.shop.replace(/\.myshopify\.com$/, ''), accessToken: s.accessToken ?? null, clientId: s.clientId, clientSecret: s.clientSecret, plan: s.plan, seed, webhookRetryScale: 0.01 };
 }
 
 function portError(source: string, url: URL, err: Error): Error {

@@ -91,3 +91,17 @@ export async function killNow(d: DaemonProcess): Promise<void> {
   d.kill('SIGKILL');
   await d.exited;
 }
+
+/**
+ * An `afterEach` hook for files that run the real daemon: when a test failed, prints the tail of
+ * the daemon's stderr (the reason is usually there) and calls `onFailure` (e.g. to keep the rig's
+ * schema for inspection).
+ */
+export function reportDaemonOnFailure(daemon: () => DaemonProcess | undefined, onFailure: () => void): (this: Mocha.Context) => void {
+  return function (this: Mocha.Context) {
+    if (this.currentTest?.state !== 'failed') return;
+    onFailure();
+    const d = daemon();
+    if (d) process.stderr.write(`[test] daemon stderr (tail):\n${d.stderr().slice(-6000)}\n`);
+  };
+}
