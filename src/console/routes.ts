@@ -202,9 +202,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
   // ------------------------------------------------------------ conflicts
   app.get('/console/conflicts', async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
-    const sort = (q.sort && q.sort in CONFLICT_SORTS ? q.sort : 'created') as ConflictSort;
-    const order = q.order === 'asc' ? 'asc' : 'desc';
-    const pageNo = pageOf(q.page);
+    const { sort, order, pageNo } = listingParams<ConflictSort>(q, CONFLICT_SORTS, 'created');
     const filter = { open: q.status !== 'all', type: q.type || undefined, entity: q.entity?.trim() || undefined, source: q.source?.trim() || undefined };
     const [rows, total, counts] = await Promise.all([
       listConflicts(opts.pool, { ...filter, sort, order, limit: pages.PAGE_SIZE, offset: (pageNo - 1) * pages.PAGE_SIZE }),
@@ -244,9 +242,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
   // ------------------------------------------------------------ dead letters
   app.get('/console/dlq', async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
-    const sort = (q.sort && q.sort in DEAD_LETTER_SORTS ? q.sort : 'failed') as DeadLetterSort;
-    const order = q.order === 'asc' ? 'asc' : 'desc';
-    const pageNo = pageOf(q.page);
+    const { sort, order, pageNo } = listingParams<DeadLetterSort>(q, DEAD_LETTER_SORTS, 'failed');
     const st = (['OPEN', 'REPLAYED', 'SUPERSEDED', 'DISCARDED', 'all'] as const).find((s) => s === q.status) ?? 'OPEN';
     const filter = { status: st, stage: q.stage?.trim() || undefined, code: q.code?.trim() || undefined, source: q.source?.trim() || undefined };
     const [rows, total, counts] = await Promise.all([
@@ -337,3 +333,9 @@ function allowedOrigins(req: FastifyRequest, extra: readonly string[]): Set<stri
   if (host) for (const scheme of ['http', 'https']) out.add(`${scheme}://${host}`);
   return out;
 }
+
+/** The sort column (one of `sorts`, else `fallback`), direction and page a listing's query asks for. */
+function listingParams<S extends string>(q: Record<string, string | undefined>, sorts: Record<string, unknown>, fallback: S): { sort: S; order: 'asc' | 'desc'; pageNo: number } {
+  return { sort: (q.sort && q.sort in sorts ? q.sort : fallback) as S, order: q.order === 'asc' ? 'asc' : 'desc', pageNo: pageOf(q.page) };
+}
+
