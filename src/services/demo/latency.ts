@@ -12,7 +12,7 @@ export const PATH_LABELS: Record<LatencyPath, string> = {
   'erp→channels': 'ERP change → channels',
   'channel→channels': 'sale on a channel → channels',
   'sale→erp': 'order → ERP',
-  'corrections': 'unannounced difference corrected (after the settle window)',
+  'corrections': 'unannounced difference corrected',
 };
 
 export const PATHS: LatencyPath[] = ['erp→channels', 'channel→channels', 'sale→erp', 'corrections'];
